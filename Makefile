@@ -1,0 +1,57 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask
+export FLASK_APP := wsgi
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Every folder holding a translation catalog: the core's and each plugin's.
+CATALOG_DIRS = translations $(wildcard plugins/*/translations sections/*/translations)
+
+.PHONY: run test bench catalogs messages setup serve clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+## Compile .po catalogs to .mo (never committed).
+catalogs: $(VENV)/.installed
+	@for dir in $(CATALOG_DIRS); do $(VENV)/bin/pybabel compile -q -d $$dir || exit 1; done
+
+## Extract the core's strings and update its catalogs (after changing strings).
+messages: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k lazy_gettext -o translations/messages.pot core
+	$(VENV)/bin/pybabel update -q -N -i translations/messages.pot -d translations
+	@for dir in plugins/*/ sections/*/; do \
+	  if [ -d $$dir/translations ]; then \
+	    $(VENV)/bin/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l -o $$dir/translations/messages.pot $$dir && \
+	    $(VENV)/bin/pybabel update -q -N -i $$dir/translations/messages.pot -d $$dir/translations || exit 1; \
+	  fi; done
+
+## Migrate the database and load the demo sections and cases (keeps data).
+setup: $(VENV)/.installed catalogs
+	$(FLASK) db upgrade
+	$(FLASK) demo load
+
+## Set up, then serve on http://fr.localhost:5000/ and http://be.localhost:5000/
+run: setup
+	@echo "Portal: http://fr.localhost:5000/  http://be.localhost:5000/"
+	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+
+## Install with dev extras and run the whole test suite.
+test: $(VENV)/.installed-dev catalogs
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## Portal vs a bare Flask app under the same gunicorn settings.
+bench: $(VENV)/.installed-dev catalogs
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) instance

@@ -1,0 +1,118 @@
+"""Recording an action: supporter, action, counter and outbox rows in one
+transaction, so an acknowledged action is never half-stored."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import counters
+from core.database import Database
+from core.models import Action, Delivery, Supporter, utcnow
+from core.plugins import SectionHooks
+from core.types import ActionContext, ActionRecord, ActionType, RecordedAction, SupporterDetails
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action_id: int
+    #: True when this supporter had already taken this action on this case:
+    #: nothing new was stored or counted.
+    repeated: bool
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _supporter_id(db: Database, session: Session, section_code: str, details: SupporterDetails) -> int:
+    email = normalise_email(details.email)
+    stmt = db.insert(Supporter).values(
+        section_code=section_code, email=email, name=details.name.strip(), country=details.country, created_at=utcnow()
+    )
+    # A no-op update so RETURNING gives the id of an existing supporter too.
+    stmt = stmt.on_conflict_do_update(index_elements=["section_code", "email"], set_={"email": stmt.excluded.email})
+    return session.execute(stmt.returning(Supporter.id)).scalar_one()
+
+
+def _dedupe_key(action_type: ActionType, context: ActionContext, supporter_id: int | None) -> str | None:
+    if not action_type.once_per_supporter or supporter_id is None:
+        return None
+    return f"{action_type.name}:{context.case.id}:{supporter_id}"
+
+
+def record(db: Database, hooks: SectionHooks, action_type: ActionType, context: ActionContext, data: ActionRecord) -> Outcome:
+    try:
+        return _record(db, hooks, action_type, context, data)
+    except IntegrityError:
+        # A concurrent request by the same supporter won the race; it is
+        # the same action, so answer as for a repeat.
+        outcome = _record(db, hooks, action_type, context, data)
+        if not outcome.repeated:
+            raise
+        return outcome
+
+
+def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context: ActionContext, data: ActionRecord) -> Outcome:
+    section_code = context.section.code
+    with db.writing() as session:
+        supporter_id = _supporter_id(db, session, section_code, data.supporter) if data.supporter else None
+        key = _dedupe_key(action_type, context, supporter_id)
+        if key is not None:
+            existing = session.scalar(select(Action.id).where(Action.section_code == section_code, Action.dedupe_key == key))
+            if existing is not None:
+                return Outcome(existing, repeated=True)
+        row = Action(
+            section_code=section_code,
+            case_id=context.case.id,
+            action_type=action_type.name,
+            supporter_id=supporter_id,
+            payload=dict(data.payload),
+            dedupe_key=key,
+            created_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        counters.increment(db, session, section_code, context.case.id, action_type.name)
+        recorded = RecordedAction(
+            id=row.id,
+            section_code=section_code,
+            case_id=context.case.id,
+            action_type=action_type.name,
+            payload=row.payload,
+            created_at=row.created_at,
+            supporter=data.supporter,
+        )
+        _queue_deliveries(session, hooks, action_type, context, recorded)
+        return Outcome(row.id, repeated=False)
+
+
+def _queue_deliveries(
+    session: Session, hooks: SectionHooks, action_type: ActionType, context: ActionContext, action: RecordedAction
+) -> None:
+    for index, request in enumerate(action_type.deliverables(action, context)):
+        route = hooks.ecrire_letter_routing(section=context.section, case=context.case, action=action, request=request)
+        session.add(
+            Delivery(
+                key=f"{action.section_code}:{action.id}:{index}",
+                action_id=action.id,
+                section_code=action.section_code,
+                case_id=action.case_id,
+                kind=request.kind,
+                channel=route.channel if route else None,
+                bundle=route.bundle if route else False,
+                recipient=_recipient_json(route),
+                body=dict(request.body),
+                status="pending" if route else "unrouted",
+                next_attempt_at=utcnow() if route else None,
+            )
+        )
+
+
+def _recipient_json(route) -> dict | None:
+    if route is None:
+        return None
+    r = route.recipient
+    return {"name": r.name, "title": r.title, "address": list(r.address), "email": r.email}

@@ -1,0 +1,181 @@
+"""Cases and success stories: stored from the case sources, read by pages.
+
+Sources are called only by ``flask cases sync``; pages read the stored copy
+through a per-process cache, so a slow or broken source never slows a page.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import Case, CaseTextRow, Story, StoryTextRow
+from core.plugins import PluginError, PluginRegistry
+from core.types import Authority, CaseData, CaseText, CaseView, SectionDefinition, StoryText, SuccessStory
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    cases: int
+    stories: int
+    withdrawn: int
+
+
+def _authority_to_json(authority: Authority | None) -> dict | None:
+    return dataclasses.asdict(authority) if authority else None
+
+
+def _authority_from_json(data: dict | None) -> Authority | None:
+    return Authority(**data) if data else None
+
+
+def _collect(registry: PluginRegistry, caller, kind: type) -> list[tuple[str, object]]:
+    found: list[tuple[str, object]] = []
+    seen: dict[str, str] = {}
+    for plugin, items in registry.call_each(caller, isolate=False):
+        for item in items or ():
+            if not isinstance(item, kind):
+                raise PluginError(plugin, f"{caller.name} yielded {type(item).__name__}, expected {kind.__name__}")
+            if item.id in seen:
+                raise PluginError(plugin, f"id {item.id!r} is also provided by {seen[item.id]!r}")
+            seen[item.id] = plugin
+            found.append((plugin, item))
+    return found
+
+
+def sync(session: Session, registry: PluginRegistry) -> SyncReport:
+    """Store what every case source yields; cases no source yields any more
+    are marked inactive (their actions stay)."""
+    cases = _collect(registry, registry.pm.hook.ecrire_cases, CaseData)
+    stories = _collect(registry, registry.pm.hook.ecrire_success_stories, SuccessStory)
+    withdrawn = 0
+    yielded = {item.id for _, item in cases}
+    for row in session.scalars(select(Case).where(Case.active.is_(True))):
+        if row.id not in yielded:
+            row.active = False
+            withdrawn += 1
+    for source, data in cases:
+        assert isinstance(data, CaseData)
+        row = session.get(Case, data.id)
+        if row is None:
+            row = Case(id=data.id)
+            session.add(row)
+        row.source, row.person, row.country, row.year = source, data.person, data.country, data.year
+        row.goal, row.colour, row.hashtag, row.position = data.goal, data.colour, data.hashtag, data.position
+        row.authority, row.active = _authority_to_json(data.authority), True
+        row.texts = [CaseTextRow(language=lang, **dataclasses.asdict(text)) for lang, text in data.texts.items()]
+    yielded_stories = {item.id for _, item in stories}
+    for row in session.scalars(select(Story).where(Story.active.is_(True))):
+        if row.id not in yielded_stories:
+            row.active = False
+    for source, data in stories:
+        assert isinstance(data, SuccessStory)
+        row = session.get(Story, data.id)
+        if row is None:
+            row = Story(id=data.id)
+            session.add(row)
+        row.source, row.person, row.country, row.year = source, data.person, data.country, data.year
+        row.outcome, row.position, row.active = data.outcome, data.position, True
+        row.texts = [StoryTextRow(language=lang, **dataclasses.asdict(text)) for lang, text in data.texts.items()]
+    return SyncReport(cases=len(cases), stories=len(stories), withdrawn=withdrawn)
+
+
+def pick_language(available: Iterable[str], wanted: str, section: SectionDefinition) -> str:
+    """The page language if the text exists in it, else the section's
+    default, else another section language, else any."""
+    available = sorted(available)
+    for language in (wanted, section.default_language, *section.languages):
+        if language in available:
+            return language
+    return available[0]
+
+
+@dataclass(frozen=True)
+class _StoredCase:
+    source: str
+    person: str
+    country: str
+    year: int
+    goal: int | None
+    colour: str
+    hashtag: str | None
+    authority: Authority | None
+    texts: dict[str, CaseText]
+
+
+@dataclass(frozen=True)
+class StoryView:
+    id: str
+    person: str
+    country: str
+    year: int | None
+    outcome: str
+    language: str
+    texts: dict[str, StoryText]
+    text: StoryText | None = None
+
+
+class Catalogue:
+    """Read side: active cases and stories, cached per process."""
+
+    def __init__(self, max_age: float) -> None:
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._loaded_at = -1e9
+        self._cases: dict[str, _StoredCase] = {}
+        self._stories: list[tuple[str, StoryView]] = []
+
+    def _refresh(self, session: Session) -> None:
+        if time.monotonic() - self._loaded_at <= self.max_age:
+            return
+        cases: dict[str, _StoredCase] = {}
+        for row in session.scalars(select(Case).where(Case.active.is_(True)).order_by(Case.position, Case.id)):
+            cases[row.id] = _StoredCase(
+                row.source, row.person, row.country, row.year, row.goal, row.colour, row.hashtag,
+                _authority_from_json(row.authority),
+                {t.language: CaseText(t.title, t.summary, t.story, t.ask) for t in row.texts},
+            )
+        stories = []
+        for row in session.scalars(select(Story).where(Story.active.is_(True)).order_by(Story.position, Story.id)):
+            texts = {t.language: StoryText(t.title, t.body, t.quote, t.quote_by) for t in row.texts}
+            if texts:
+                stories.append((row.source, StoryView(row.id, row.person, row.country, row.year, row.outcome, "", texts)))
+        with self._lock:
+            self._cases, self._stories, self._loaded_at = cases, stories, time.monotonic()
+
+    def invalidate(self) -> None:
+        self._loaded_at = -1e9
+
+    @staticmethod
+    def _view(case_id: str, stored: _StoredCase, language: str, section: SectionDefinition) -> CaseView:
+        chosen = pick_language(stored.texts, language, section)
+        return CaseView(
+            id=case_id, person=stored.person, country=stored.country, year=stored.year, language=chosen,
+            text=stored.texts[chosen], goal=stored.goal, colour=stored.colour, hashtag=stored.hashtag,
+            authority=stored.authority,
+        )
+
+    def cases(self, session: Session, section: SectionDefinition, sources: set[str], language: str) -> list[CaseView]:
+        self._refresh(session)
+        return [self._view(cid, c, language, section) for cid, c in self._cases.items() if c.source in sources and c.texts]
+
+    def case(self, session: Session, section: SectionDefinition, sources: set[str], language: str, case_id: str) -> CaseView | None:
+        self._refresh(session)
+        stored = self._cases.get(case_id)
+        if stored is None or stored.source not in sources or not stored.texts:
+            return None
+        return self._view(case_id, stored, language, section)
+
+    def stories(self, session: Session, section: SectionDefinition, sources: set[str], language: str) -> Sequence[StoryView]:
+        self._refresh(session)
+        views = []
+        for source, story in self._stories:
+            if source in sources:
+                chosen = pick_language(story.texts, language, section)
+                views.append(dataclasses.replace(story, language=chosen, text=story.texts[chosen]))
+        return views

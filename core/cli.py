@@ -1,0 +1,150 @@
+"""``flask`` commands for operators and section admins."""
+from __future__ import annotations
+
+import signal
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from core import catalogue, outbox, plugin_state, schema
+
+
+def _portal():
+    return current_app.extensions["ecrire"]
+
+
+db_cli = AppGroup("db", help="Database schema.")
+plugins_cli = AppGroup("plugins", help="Installed plugins and where they are on.")
+sections_cli = AppGroup("sections", help="Sections defined by the installed section plugins.")
+cases_cli = AppGroup("cases", help="Cases and success stories from the case sources.")
+demo_cli = AppGroup("demo", help="Demo data for a first run.")
+deliveries_cli = AppGroup("deliveries", help="The delivery worker.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the core's and every plugin's migrations."""
+    for name in schema.upgrade(_portal()):
+        click.echo(f"migrations up to date: {name}")
+
+
+@db_cli.command("pending")
+def db_pending() -> None:
+    """Exit 1 if any migration set is behind."""
+    behind = [name for name, late in schema.pending(_portal()).items() if late]
+    for name in behind:
+        click.echo(f"pending migrations: {name}")
+    raise SystemExit(1 if behind else 0)
+
+
+@sections_cli.command("sync")
+def sections_sync() -> None:
+    """Create the sections the installed plugins define (keeps existing choices)."""
+    portal = _portal()
+    with portal.db.writing() as session:
+        created = plugin_state.ensure_sections(session, portal.registry)
+    for code in created:
+        click.echo(f"section created: {code}")
+    click.echo(f"{len(portal.registry.sections)} sections defined")
+
+
+@sections_cli.command("list")
+def sections_list() -> None:
+    portal = _portal()
+    for code, definition in sorted(portal.registry.sections.items()):
+        hosts = ", ".join(h for h, c in portal.hosts.items() if c == code)
+        click.echo(f"{code:8} {definition.display_name(definition.default_language)} | {'/'.join(definition.languages)} | {hosts}")
+
+
+@plugins_cli.command("list")
+def plugins_list() -> None:
+    """Every installed plugin, its version, hooks and the sections it is on in."""
+    portal = _portal()
+    with portal.db.session() as session:
+        rows = plugin_state.status(session, portal.registry)
+    for row in rows:
+        click.echo(f"{row.name} {row.version or ''}".rstrip())
+        if row.description:
+            click.echo(f"    {row.description}")
+        click.echo(f"    hooks: {', '.join(row.hooks) or '-'}")
+        click.echo(f"    on in: {', '.join(row.enabled_in) or '-'}")
+
+
+def _set(section: str, plugin: str, enabled: bool) -> None:
+    portal = _portal()
+    try:
+        with portal.db.writing() as session:
+            plugin_state.set_enabled(session, portal.registry, section, plugin, enabled)
+    except LookupError as exc:
+        raise click.ClickException(str(exc.args[0])) from exc
+    portal.forget_plugin_state()
+    click.echo(f"{plugin} {'enabled' if enabled else 'disabled'} for {section}")
+
+
+@plugins_cli.command("enable")
+@click.argument("section")
+@click.argument("plugin")
+def plugins_enable(section: str, plugin: str) -> None:
+    """Switch PLUGIN on for SECTION (takes effect within seconds, no restart)."""
+    _set(section, plugin, True)
+
+
+@plugins_cli.command("disable")
+@click.argument("section")
+@click.argument("plugin")
+def plugins_disable(section: str, plugin: str) -> None:
+    """Switch PLUGIN off for SECTION."""
+    _set(section, plugin, False)
+
+
+@cases_cli.command("sync")
+def cases_sync() -> None:
+    """Read every case source and store what it yields."""
+    portal = _portal()
+    with portal.db.writing() as session:
+        report = catalogue.sync(session, portal.registry)
+    portal.catalogue.invalidate()
+    click.echo(f"{report.cases} cases, {report.stories} success stories stored; {report.withdrawn} withdrawn")
+
+
+@demo_cli.command("load")
+@click.pass_context
+def demo_load(ctx: click.Context) -> None:
+    """Sections and cases for a first run; safe to run again (keeps data)."""
+    ctx.invoke(sections_sync)
+    ctx.invoke(cases_sync)
+
+
+@deliveries_cli.command("run")
+@click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
+def deliveries_run(once: bool, interval: float) -> None:
+    """Deliver due outbox items until stopped (Ctrl-C / SIGTERM); --once drains what is due and exits."""
+    portal = _portal()
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    total = outbox.WorkerReport()
+    while not stopping:
+        report = outbox.deliver_due(portal)
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+        total.delivered += report.delivered
+        total.retrying += report.retrying
+        total.failed += report.failed
+        if not report.handled:
+            if once:
+                break
+            time.sleep(interval)
+    click.echo(f"delivered {total.delivered}, retrying {total.retrying}, failed {total.failed}")
+
+
+def register(app: Flask) -> None:
+    for group in (db_cli, plugins_cli, sections_cli, cases_cli, demo_cli, deliveries_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,117 @@
+"""Every hook a plugin can implement: the contract between core and plugins.
+
+A plugin implements a hook by defining a function of the same name in the
+module its ``ecrire.plugins`` entry point names (decorated with
+``core.toolkit.hookimpl``). It may accept any subset of the arguments listed
+here, so adding an argument later never breaks it. A function whose name
+starts with ``ecrire_`` but is not listed here stops start-up.
+
+Hooks marked *per section* are called only on the plugins enabled for the
+request's section (and on that section's own plugin); the others are called
+on every installed plugin. Each hook is documented with an example in
+``docs/hooks.md``.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pluggy
+from markupsafe import Markup
+
+from core.types import (
+    ActionType,
+    CaseData,
+    CaseView,
+    DeliveryChannel,
+    DeliveryRequest,
+    Fragment,
+    PageContext,
+    RecordedAction,
+    Route,
+    SectionDefinition,
+    SuccessStory,
+)
+
+PROJECT = "ecrire"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec
+def ecrire_section() -> SectionDefinition | None:
+    """Define a national section (a tenant of the portal).
+
+    Called once at start-up on every installed plugin. A section plugin
+    returns its :class:`SectionDefinition`; a plugin that defines none does
+    not implement this hook. A section plugin is always active for its own
+    section and never for another, so the other hooks it implements
+    (routing, template fragments) are the section's own behaviour.
+    """
+
+
+@hookspec
+def ecrire_cases() -> Iterable[CaseData]:
+    """Yield the cases a case source provides.
+
+    Called by ``flask cases sync`` on every installed plugin; the results are
+    stored, so pages never call a source. A section shows the cases of the
+    sources enabled for it. Case ids must be stable slugs.
+    """
+
+
+@hookspec
+def ecrire_success_stories() -> Iterable[SuccessStory]:
+    """Yield past outcomes (people freed, acquitted, protected) to show.
+
+    Called with ``ecrire_cases`` by ``flask cases sync``; shown in the
+    sections where the source is enabled.
+    """
+
+
+@hookspec
+def ecrire_action_types() -> Iterable[ActionType]:
+    """Return the action types this plugin offers (per section).
+
+    An :class:`ActionType` names the action, its WTForms form, the template
+    of its panel on the case page, how it is counted
+    (``once_per_supporter``) and what it produces for delivery
+    (``deliverables``). Names must be unique across plugins: a clash stops
+    the request's section with an error naming both plugins.
+    """
+
+
+@hookspec
+def ecrire_delivery_channels() -> Iterable[DeliveryChannel]:
+    """Return the delivery channels this plugin offers (per section).
+
+    The delivery worker gives each due outbox item to the channel its route
+    named; ``deliver`` returns :class:`Delivered`, :class:`RetryLater` (the
+    item is retried with back-off) or :class:`Undeliverable` (it is not).
+    """
+
+
+@hookspec(firstresult=True)
+def ecrire_letter_routing(
+    section: SectionDefinition,
+    case: CaseView,
+    action: RecordedAction,
+    request: DeliveryRequest,
+) -> Route | None:
+    """Decide who receives an item an action produced, and by which channel
+    (per section, first answer wins).
+
+    Called in the action's transaction for each :class:`DeliveryRequest` an
+    action type returns. Return a :class:`Route`, or None to let another
+    plugin answer. With no answer the item is stored as *unrouted* for an
+    admin to see, never dropped.
+    """
+
+
+@hookspec
+def ecrire_template_fragment(place: str, context: PageContext) -> Fragment | Markup | str | None:
+    """Add markup at a named place of a page (per section).
+
+    ``place`` is one of ``core.web.template_hooks.PLACES``. Return None to add
+    nothing, a string (escaped), :class:`markupsafe.Markup` (trusted as is)
+    or a :class:`Fragment` to set a priority. A plugin that raises is logged
+    by name and left out of the page.
+    """

@@ -1,0 +1,3 @@
+from core.schema import run_migrations
+
+run_migrations()

@@ -1,0 +1,186 @@
+"""The database schema (SQLAlchemy 2 typed ORM).
+
+Changes go through an Alembic migration in ``core/migrations``; a test
+checks that the migrations produce exactly this schema. Personal data lives
+only in ``supporters`` and is always scoped by section.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Section(Base):
+    """A section known to this deployment; its definition comes from its plugin."""
+
+    __tablename__ = "sections"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SectionPlugin(Base):
+    """Whether a plugin is switched on for a section."""
+
+    __tablename__ = "section_plugins"
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code", ondelete="CASCADE"), primary_key=True)
+    plugin_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: Name of the case-source plugin that provides it.
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    person: Mapped[str] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int] = mapped_column(Integer)
+    goal: Mapped[int | None] = mapped_column(Integer)
+    colour: Mapped[str] = mapped_column(String(32), default="#333333")
+    hashtag: Mapped[str | None] = mapped_column(String(100))
+    authority: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    #: False once the source stops providing it (its actions are kept).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    texts: Mapped[list[CaseTextRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class CaseTextRow(Base):
+    __tablename__ = "case_texts"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    story: Mapped[str] = mapped_column(Text)
+    ask: Mapped[str] = mapped_column(Text)
+
+
+class Story(Base):
+    """A success story (a past outcome)."""
+
+    __tablename__ = "success_stories"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    person: Mapped[str] = mapped_column(String(300))
+    country: Mapped[str] = mapped_column(String(2))
+    year: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    texts: Mapped[list[StoryTextRow]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class StoryTextRow(Base):
+    __tablename__ = "story_texts"
+    story_id: Mapped[str] = mapped_column(ForeignKey("success_stories.id", ondelete="CASCADE"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str | None] = mapped_column(Text)
+    quote_by: Mapped[str | None] = mapped_column(String(300))
+
+
+class Supporter(Base):
+    """A person who acted, within one section (never shared across sections)."""
+
+    __tablename__ = "supporters"
+    __table_args__ = (UniqueConstraint("section_code", "email"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"))
+    #: Normalised (trimmed, lower-cased) address.
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    country: Mapped[str] = mapped_column(String(2), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Action(Base):
+    """One action a supporter took: durable once the response says thanks."""
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        UniqueConstraint("section_code", "dedupe_key"),
+        Index("ix_actions_section_case", "section_code", "case_id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"))
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    action_type: Mapped[str] = mapped_column(String(100))
+    supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporters.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="recorded")
+    #: Set for actions counted once per supporter; unique within a section.
+    dedupe_key: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CounterShard(Base):
+    """Counts split over a few rows per key so concurrent writers do not
+    queue on one hot row; reads add up a bounded number of rows."""
+
+    __tablename__ = "counter_shards"
+    section_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    action_type: Mapped[str] = mapped_column(String(100), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Delivery(Base):
+    """The outbox: one row per item to deliver, written with its action."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    #: Stable idempotency key, the same across retries.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"))
+    case_id: Mapped[str | None] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))
+    #: None while unrouted.
+    channel: Mapped[str | None] = mapped_column(String(100))
+    bundle: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipient: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: pending, sending, done, failed, unrouted
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Supporter-facing web layer: blueprints, templates, static files."""

@@ -1,0 +1,273 @@
+"""Supporter pages: home, case page with its action panels, thank-you page,
+success stories, privacy notice. Everything action-specific comes from the
+action-type plugins enabled for the request's section."""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from babel import Locale
+from flask import Blueprint, abort, g, make_response, redirect, render_template, request, send_from_directory, session, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from core import actions
+from core.countries import country_name
+from core.types import ActionContext, ActionType, CaseView, PageContext
+from core.web import sharing, template_hooks
+
+log = logging.getLogger(__name__)
+bp = Blueprint("portal", __name__)
+
+#: How many case ids the session remembers for "next case" suggestions.
+REMEMBERED_CASES = 50
+
+
+def portal():
+    from flask import current_app
+
+    return current_app.extensions["ecrire"]
+
+
+# -- request set-up ---------------------------------------------------------
+
+
+def choose_language(section) -> str:
+    """``?lang=`` (remembered), then the remembered choice, then the
+    browser's preference among the section's languages, then its default."""
+    asked = request.args.get("lang")
+    if asked in section.languages:
+        if session.get("lang") != asked:
+            session["lang"] = asked
+        return asked
+    saved = session.get("lang")
+    if saved in section.languages:
+        return saved
+    return request.accept_languages.best_match(section.languages) or section.default_language
+
+
+@bp.before_app_request
+def select_section() -> None:
+    if request.endpoint in {"static", "health"}:
+        return
+    section = portal().section_for_host(request.host)
+    if section is None:
+        g.unknown_host = True
+        abort(404)
+    g.section = section
+    g.hooks = portal().hooks(section.code)
+    g.language = choose_language(section)
+
+
+def page_context(case: CaseView | None = None) -> dict[str, Any]:
+    section = g.section
+
+    def hook(place: str) -> Markup:
+        ctx = PageContext(place=place, section=section, language=g.language, case=case, endpoint=request.endpoint)
+        return template_hooks.render(portal(), g.hooks, place, ctx)
+
+    switch = []
+    for language in section.languages:
+        args = dict(request.view_args or {}, lang=language)
+        switch.append((language, url_for(request.endpoint or "portal.home", **args), language == g.language))
+    campaign = section.campaign
+    return {
+        "section": section,
+        "section_name": section.display_name(g.language),
+        "language": g.language,
+        "language_switch": switch,
+        "language_names": {code: language_name(code) for code in section.languages},
+        "section_plugin": portal().registry.section_plugin[section.code],
+        "hook": hook,
+        "campaign_opens": format_date(campaign.opens, "long"),
+        "campaign_closes": format_date(campaign.closes, "long"),
+        "country_name": lambda code: country_name(code, g.language),
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def language_name(code: str) -> str:
+    """A language's own name for itself, for the language switch."""
+    name = Locale.parse(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]
+
+
+def _sources() -> set[str]:
+    return portal().case_sources(g.section.code)
+
+
+def _case_or_404(case_id: str) -> CaseView:
+    with portal().db.session() as db_session:
+        case = portal().catalogue.case(db_session, g.section, _sources(), g.language, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def _offered(case: CaseView) -> list[tuple[ActionType, ActionContext]]:
+    ctx = ActionContext(section=g.section, case=case, language=g.language)
+    offered = []
+    for action_type in portal().action_types(g.section.code).values():
+        try:
+            if action_type.available_for(ctx):
+                offered.append((action_type, ctx))
+        except Exception:
+            log.exception("action type %r failed in available_for", action_type.name)
+    return offered
+
+
+def _render_panel(action_type: ActionType, case: CaseView, form) -> Markup:
+    """One action's panel; a plugin whose template fails is left out and
+    logged by name rather than taking the case page down."""
+    extra = action_type.translations.template_globals() if action_type.translations else {}
+    try:
+        return Markup(
+            render_template(
+                action_type.template,
+                form=form,
+                case=case,
+                action=action_type,
+                submit_url=url_for("portal.take_action", case_id=case.id, action_name=action_type.name),
+                **extra,
+            )
+        )
+    except Exception:
+        log.exception("action type %r failed to render %s", action_type.name, action_type.template)
+        return Markup('<p class="panel-error">{}</p>').format(_("This action is not available right now."))
+
+
+def _counts(fresh: bool = False):
+    with portal().db.session() as db_session:
+        return portal().counts.get(db_session, fresh=fresh)
+
+
+# -- pages --------------------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> str:
+    with portal().db.session() as db_session:
+        cases = portal().catalogue.cases(db_session, g.section, _sources(), g.language)
+        stories = portal().catalogue.stories(db_session, g.section, _sources(), g.language)
+    counts = _counts()
+    code = g.section.code
+    return render_template(
+        "home.html",
+        cases=[(case, counts.case(code, case.id)) for case in cases],
+        section_total=counts.section(code),
+        world_total=counts.world(),
+        stories=stories[:3],
+        more_stories=len(stories) > 3,
+        **page_context(),
+    )
+
+
+def _case_page(case: CaseView, forms: dict[str, Any], status: int = 200):
+    counts = _counts()
+    panels = []
+    for action_type, ctx in _offered(case):
+        form = forms.get(action_type.name) or action_type.make_form(ctx)
+        panels.append((action_type, _render_panel(action_type, case, form)))
+    body = render_template(
+        "case.html",
+        case=case,
+        panels=panels,
+        section_count=counts.case(g.section.code, case.id),
+        world_count=counts.case_world(case.id),
+        **page_context(case),
+    )
+    return body, status
+
+
+@bp.get("/cases/<case_id>")
+def case_page(case_id: str):
+    return _case_page(_case_or_404(case_id), {})
+
+
+@bp.get("/cases/<case_id>/act/<action_name>")
+def action_form(case_id: str, action_name: str) -> Response:
+    return redirect(url_for("portal.case_page", case_id=case_id, _anchor=f"act-{action_name}"))
+
+
+@bp.post("/cases/<case_id>/act/<action_name>")
+def take_action(case_id: str, action_name: str):
+    case = _case_or_404(case_id)
+    offered = {action_type.name: (action_type, ctx) for action_type, ctx in _offered(case)}
+    if action_name not in offered:
+        abort(404)
+    action_type, ctx = offered[action_name]
+    form = action_type.make_form(ctx, request.form)
+    if not form.validate():
+        return _case_page(case, {action_name: form}, status=422)
+    outcome = actions.record(portal().db, g.hooks, action_type, ctx, action_type.record(form, ctx))
+    acted = [c for c in session.get("acted", []) if c != case.id][-REMEMBERED_CASES + 1 :]
+    session["acted"] = [*acted, case.id]
+    session["last_action"] = {"case": case.id, "action": action_name, "repeated": outcome.repeated}
+    return redirect(url_for("portal.thanks", case_id=case.id, action_name=action_name), code=303)
+
+
+@bp.get("/cases/<case_id>/act/<action_name>/thanks")
+def thanks(case_id: str, action_name: str):
+    case = _case_or_404(case_id)
+    action_type = portal().action_types(g.section.code).get(action_name)
+    last = session.get("last_action") or {}
+    if action_type is None or last.get("case") != case.id or last.get("action") != action_name:
+        # Nothing was just done here (a bookmark, a reload in another tab).
+        return redirect(url_for("portal.case_page", case_id=case.id))
+    counts = _counts(fresh=True)
+    with portal().db.session() as db_session:
+        cases = portal().catalogue.cases(db_session, g.section, _sources(), g.language)
+    acted = set(session.get("acted", []))
+    next_case = next((c for c in cases if c.id not in acted), None)
+    case_url = url_for("portal.case_page", case_id=case.id, _external=True)
+    share_text = _("I acted for %(person)s with Write for Rights. You can too, in under a minute:", person=case.person)
+    if case.hashtag:
+        share_text = f"{share_text} {case.hashtag}"
+    return render_template(
+        "thanks.html",
+        case=case,
+        action=action_type,
+        repeated=bool(last.get("repeated")),
+        section_count=counts.case(g.section.code, case.id),
+        world_count=counts.case_world(case.id),
+        next_case=next_case,
+        share_links=sharing.links(case_url, share_text),
+        **page_context(case),
+    )
+
+
+@bp.get("/stories")
+def stories() -> str:
+    with portal().db.session() as db_session:
+        found = portal().catalogue.stories(db_session, g.section, _sources(), g.language)
+    return render_template("stories.html", stories=found, **page_context())
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    legal = g.section.legal
+    notice = legal.privacy_notice.get(g.language) or legal.privacy_notice.get(g.section.default_language, "")
+    return render_template("privacy.html", notice=notice, controller=legal.controller, **page_context())
+
+
+@bp.get("/section.css")
+def section_css() -> Response:
+    response = make_response(render_template("section.css", branding=g.section.branding))
+    response.mimetype = "text/css"
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/plugin-static/<plugin>/<path:filename>")
+def plugin_static(plugin: str, filename: str) -> Response:
+    """Static files a plugin ships in its ``static/`` folder (logos, icons)."""
+    info = portal().registry.plugins.get(plugin)
+    folder = info.resource_dir("static") if info else None
+    if folder is None:
+        abort(404)
+    response = send_from_directory(folder, filename, max_age=3600)
+    return response

@@ -1,0 +1,43 @@
+"""The signature form. Every message goes through this plugin's own catalog."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, InputRequired, Length
+
+from core.toolkit import PluginTranslations, country_choices
+
+i18n = PluginTranslations(__file__)
+_l = i18n.lazy_gettext
+
+
+class SignatureForm(FlaskForm):
+    name = StringField(
+        _l("Full name"),
+        validators=[DataRequired(_l("Please enter your name.")), Length(max=120, message=_l("Please use at most 120 characters."))],
+        render_kw={"autocomplete": "name", "maxlength": 120},
+    )
+    email = EmailField(
+        _l("Email address"),
+        validators=[
+            DataRequired(_l("Please enter your email address.")),
+            Length(max=254, message=_l("This email address is too long.")),
+            Email(_l("This does not look like an email address. Please check it."), check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": 254},
+    )
+    country = SelectField(
+        _l("Country"),
+        validators=[InputRequired(_l("Please choose your country."))],
+        render_kw={"autocomplete": "country"},
+        validate_choice=True,
+    )
+    consent = BooleanField(
+        _l("I agree that my name and country are handed over to the authorities with this petition."),
+        validators=[DataRequired(_l("Your signature can only be handed over with your agreement."))],
+    )
+
+    def set_countries(self, language: str, default: str) -> None:
+        self.country.choices = list(country_choices(language))
+        if not self.country.data:
+            self.country.data = default

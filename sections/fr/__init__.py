@@ -1,0 +1,40 @@
+"""France: the French section's portal, in French."""
+from __future__ import annotations
+
+import datetime as dt
+
+from core.toolkit import Branding, Campaign, LegalRules, SectionDefinition, hookimpl
+
+PRIVACY_FR = (
+    "Nous utilisons votre nom, votre adresse électronique et votre pays uniquement pour compter votre action "
+    "une seule fois et, pour une pétition, pour remettre la liste des signataires (nom et pays) aux autorités "
+    "concernées. Votre adresse électronique n’est jamais remise à personne.\n\n"
+    "Vos données sont conservées trois ans après la fin de la campagne, puis anonymisées. Vous pouvez à tout "
+    "moment demander à y accéder, à les faire corriger ou à les faire effacer en écrivant au responsable du "
+    "traitement."
+)
+
+SECTION = SectionDefinition(
+    code="fr",
+    name={"fr": "Écrire pour les droits · France"},
+    hosts=("fr.localhost",),
+    languages=("fr",),
+    default_language="fr",
+    timezone="Europe/Paris",
+    country="FR",
+    campaign=Campaign(opens=dt.date(2026, 11, 20), closes=dt.date(2026, 12, 31)),
+    branding=Branding(primary_colour="#1a1a1a", accent_colour="#ffe100", text_on_accent="#1a1a1a", logo="logo.svg"),
+    legal=LegalRules(
+        consent_age=15,
+        double_opt_in=False,
+        retention_days=3 * 365,
+        controller="Section française (données de démonstration)",
+        privacy_notice={"fr": PRIVACY_FR},
+    ),
+    default_plugins=("petition", "demo_cases"),
+)
+
+
+@hookimpl
+def ecrire_section():
+    return SECTION
