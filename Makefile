@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Every folder holding a translation catalog: the core's and each plugin's.
-CATALOG_DIRS = translations $(wildcard plugins/*/translations sections/*/translations)
+CATALOG_DIRS = $(sort $(dir $(patsubst %/,%,$(dir $(patsubst %/,%,$(dir $(wildcard translations/*/LC_MESSAGES/*.po plugins/*/translations/*/LC_MESSAGES/*.po sections/*/translations/*/LC_MESSAGES/*.po))))))) 
 
 .PHONY: run test bench catalogs messages setup serve clean
 
@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 
 ## Compile .po catalogs to .mo (never committed).
 catalogs: $(VENV)/.installed
-	@for dir in $(CATALOG_DIRS); do $(VENV)/bin/pybabel compile -q -d $$dir || exit 1; done
+	@for dir in $(CATALOG_DIRS); do $(VENV)/bin/pybabel compile -d $$dir >/dev/null || exit 1; done
 
 ## Extract the core's strings and update its catalogs (after changing strings).
 messages: $(VENV)/.installed

@@ -104,10 +104,12 @@ def create_app(
     )
     app.jinja_loader = _template_loader(app, registry)  # type: ignore[assignment]
 
+    from core.web.portal import bp as portal_bp
+    from core.web.portal import select_section
+
+    app.before_request(select_section)
     Babel(app, locale_selector=lambda: getattr(g, "language", None) or app.config["FALLBACK_LANGUAGE"])
     CSRFProtect(app)
-
-    from core.web.portal import bp as portal_bp
 
     app.register_blueprint(portal_bp)
     _register_errors(app)
@@ -134,7 +136,7 @@ def _register_errors(app: Flask) -> None:
         if getattr(g, "section", None) is None:
             languages = [lang for lang in (request.accept_languages.best_match(_known_languages(app)),) if lang]
             g.language = languages[0] if languages else app.config["FALLBACK_LANGUAGE"]
-            return render_template("errors/unknown_host.html", host=request.host, language=g.language), 404
+            return render_template("errors/unknown_host.html", host=request.host, portals=_portals(app), language=g.language), 404
         return render_template("errors/not_found.html", **_with_section()), 404
 
     @app.errorhandler(CSRFError)
@@ -144,6 +146,18 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(_error: Exception):
         return render_template("errors/server_error.html", **_with_section()), 500
+
+
+def _portals(app: Flask) -> list[tuple[str, str]]:
+    """(name, address) of each section served here, for the unknown-host page."""
+    portal = app.extensions["ecrire"]
+    port = request.host.rsplit(":", 1)[1] if ":" in request.host and not request.host.endswith("]") else ""
+    found = {}
+    for host, code in portal.hosts.items():
+        if code not in found:
+            section = portal.registry.sections[code]
+            found[code] = (section.display_name(section.default_language), f"{request.scheme}://{host}{':' + port if port else ''}/")
+    return [found[code] for code in sorted(found)]
 
 
 def _known_languages(app: Flask) -> list[str]:

@@ -49,8 +49,9 @@ def choose_language(section) -> str:
     return request.accept_languages.best_match(section.languages) or section.default_language
 
 
-@bp.before_app_request
 def select_section() -> None:
+    """Runs first on every request (before the CSRF check, so even its
+    error page knows the section and language)."""
     if request.endpoint in {"static", "health"}:
         return
     section = portal().section_for_host(request.host)
