@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Every folder holding a translation catalog: the core's and each plugin's.
 CATALOG_DIRS = $(sort $(dir $(patsubst %/,%,$(dir $(patsubst %/,%,$(dir $(wildcard translations/*/LC_MESSAGES/*.po plugins/*/translations/*/LC_MESSAGES/*.po sections/*/translations/*/LC_MESSAGES/*.po))))))) 
 
-.PHONY: run test bench catalogs messages setup serve clean
+.PHONY: run test bench catalogs messages setup clean system-deps
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -27,12 +27,12 @@ catalogs: $(VENV)/.installed
 
 ## Extract the core's strings and update its catalogs (after changing strings).
 messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k lazy_gettext -o translations/messages.pot core
-	$(VENV)/bin/pybabel update -q -N -i translations/messages.pot -d translations
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -o translations/messages.pot core
+	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
 	@for dir in plugins/*/ sections/*/; do \
 	  if [ -d $$dir/translations ]; then \
-	    $(VENV)/bin/pybabel extract -q -F babel.cfg -k lazy_gettext -k _l -o $$dir/translations/messages.pot $$dir && \
-	    $(VENV)/bin/pybabel update -q -N -i $$dir/translations/messages.pot -d $$dir/translations || exit 1; \
+	    $(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o $$dir/translations/messages.pot $$dir && \
+	    $(VENV)/bin/pybabel update -N -i $$dir/translations/messages.pot -d $$dir/translations || exit 1; \
 	  fi; done
 
 ## Migrate the database and load the demo sections and cases (keeps data).
@@ -45,8 +45,19 @@ run: setup
 	@echo "Portal: http://fr.localhost:5000/  http://be.localhost:5000/"
 	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
+## Debian packages the tests use (a real PostgreSQL server); installed when
+## missing and we are root, otherwise the tests that need them say so.
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing postgresql (for the PostgreSQL tests)"; \
+	    (apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 || \
+	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null)); \
+	  else echo "postgresql is not installed: the PostgreSQL tests will be skipped"; fi; \
+	fi
+
 ## Install with dev extras and run the whole test suite.
-test: $(VENV)/.installed-dev catalogs
+test: $(VENV)/.installed-dev catalogs system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Portal vs a bare Flask app under the same gunicorn settings.

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from types import ModuleType
+from types import GeneratorType, ModuleType
 from typing import Any
 
 import pluggy
@@ -163,7 +163,10 @@ class PluginRegistry:
         for impl in reversed(caller.get_hookimpls()):
             args = {name: kwargs[name] for name in impl.argnames}
             try:
-                results.append((impl.plugin_name, impl.function(**args)))
+                result = impl.function(**args)
+                if isinstance(result, GeneratorType):
+                    result = list(result)  # so errors while yielding are caught here too
+                results.append((impl.plugin_name, result))
             except Exception:
                 if not isolate:
                     raise

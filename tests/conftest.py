@@ -79,6 +79,8 @@ def make_app(tmp_path, migrated_template, monkeypatch) -> Iterator[AppFactory]:
             load_demo_data(app)
         _monitor(app)
         _record_direct_calls(app)
+        if app.extensions["ecrire"].registry.sections:  # filled by ecrire_section at start-up
+            CALLED_HOOKS.add("ecrire_section")
         apps.append(app)
         return app
 

@@ -11,14 +11,21 @@ i18n = PluginTranslations(__file__)
 _l = i18n.lazy_gettext
 
 
+def _strip(value: str | None) -> str | None:
+    """Phones' autocomplete often adds a trailing space."""
+    return value.strip() if isinstance(value, str) else value
+
+
 class SignatureForm(FlaskForm):
     name = StringField(
         _l("Full name"),
+        filters=[_strip],
         validators=[DataRequired(_l("Please enter your name.")), Length(max=120, message=_l("Please use at most 120 characters."))],
         render_kw={"autocomplete": "name", "maxlength": 120},
     )
     email = EmailField(
         _l("Email address"),
+        filters=[_strip],
         validators=[
             DataRequired(_l("Please enter your email address.")),
             Length(max=254, message=_l("This email address is too long.")),
@@ -33,8 +40,8 @@ class SignatureForm(FlaskForm):
         validate_choice=True,
     )
     consent = BooleanField(
-        _l("I agree that my name and country are handed over to the authorities with this petition."),
-        validators=[DataRequired(_l("Your signature can only be handed over with your agreement."))],
+        _l("I agree that my name and country will be handed over to the authorities with this petition."),
+        validators=[DataRequired(_l("Please tick this box so we can hand over your signature."))],
     )
 
     def set_countries(self, language: str, default: str) -> None:

@@ -1,0 +1,54 @@
+"""What `make run` does: migrate, load the demo, and keep data on a re-run."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from core.models import Base
+from tests.conftest import section_client, sign, text_of
+
+
+def test_migrations_build_exactly_the_models(app):
+    engine = app.extensions["ecrire"].db.engine
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_setup_commands_are_idempotent_and_keep_data(make_app):
+    app = make_app(load_demo=False)
+    runner = app.test_cli_runner()
+    for command in (["db", "upgrade"], ["demo", "load"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, result.output
+    assert "5 cases, 4 success stories" in result.output
+    fr = section_client(app, "fr.localhost")
+    sign(fr)
+    runner.invoke(args=["plugins", "disable", "be", "petition"])
+    for command in (["db", "upgrade"], ["demo", "load"]):
+        assert runner.invoke(args=command).exit_code == 0
+    assert "France : 1 action" in text_of(fr.get("/cases/sonia-dahmani"))
+    # An admin's choice survives the re-run.
+    assert "Signer la pétition" not in text_of(section_client(app, "be.localhost").get("/cases/sonia-dahmani"))
+    assert runner.invoke(args=["db", "pending"]).exit_code == 0
+
+
+def test_withdrawn_case_disappears_but_its_actions_stay(app, monkeypatch):
+    from plugins import demo_cases
+
+    fr = section_client(app, "fr.localhost")
+    sign(fr, case_id="damisoa")
+    original = demo_cases._load
+
+    def without_damisoa():
+        data = original()
+        data["cases"] = [c for c in data["cases"] if c["id"] != "damisoa"]
+        return data
+
+    monkeypatch.setattr(demo_cases, "_load", without_damisoa)
+    result = app.test_cli_runner().invoke(args=["cases", "sync"])
+    assert "1 withdrawn" in result.output
+    assert fr.get("/cases/damisoa").status_code == 404
+    assert "Damisoa" not in text_of(fr.get("/"))
+    counts = app.extensions["ecrire"].counts.get(app.extensions["ecrire"].db.session(), fresh=True)
+    assert counts.case("fr", "damisoa") == 1
