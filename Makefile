@@ -45,15 +45,16 @@ run: setup
 	@echo "Portal: http://fr.localhost:5000/  http://be.localhost:5000/"
 	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
-## Debian packages the tests use (a real PostgreSQL server); installed when
-## missing and we are root, otherwise the tests that need them say so.
+## Debian packages the tests use: a real PostgreSQL server and Chromium
+## (driven by Playwright). Installed when missing and we are root; otherwise
+## the tests that need them are skipped locally (and fail on CI).
+SYSTEM_DEPS_MISSING = $(strip $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) $(if $(wildcard /usr/bin/chromium),,chromium))
 system-deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	@if [ -n "$(SYSTEM_DEPS_MISSING)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing postgresql (for the PostgreSQL tests)"; \
-	    (apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 || \
-	     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null)); \
-	  else echo "postgresql is not installed: the PostgreSQL tests will be skipped"; fi; \
+	    echo "installing Debian packages for the tests: $(SYSTEM_DEPS_MISSING)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_DEPS_MISSING) >/dev/null; \
+	  else echo "not installed: $(SYSTEM_DEPS_MISSING); the tests needing them will be skipped"; fi; \
 	fi
 
 ## Install with dev extras and run the whole test suite.

@@ -67,6 +67,7 @@ class Settings:
     threads: int
     connections: int
     workers: int
+    rounds: int
     loadgen: str
     keep: bool
 
@@ -79,12 +80,13 @@ def parse_args(argv: list[str] | None = None) -> Settings:
     parser.add_argument("--threads", type=int, default=int(env.get("BENCH_THREADS", "2")), help="load generator threads (BENCH_THREADS, 2)")
     parser.add_argument("--connections", type=int, default=int(env.get("BENCH_CONNECTIONS", "16")), help="concurrent connections (BENCH_CONNECTIONS, 16)")
     parser.add_argument("--workers", type=int, default=int(env.get("BENCH_WORKERS", "2")), help="gunicorn workers for both apps (BENCH_WORKERS, 2)")
+    parser.add_argument("--rounds", type=int, default=int(env.get("BENCH_ROUNDS", "1")), help="measurements per app and endpoint; the median is shown (BENCH_ROUNDS, 1)")
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto", help="load generator (auto: wrk, else Python)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (databases, logs, Lua scripts)")
     a = parser.parse_args(argv)
-    if min(a.seconds, a.threads, a.connections, a.workers) < 1 or a.warmup < 0:
-        parser.error("seconds, threads, connections and workers must be >= 1, warmup >= 0")
-    return Settings(a.seconds, a.warmup, a.threads, max(a.connections, a.threads), a.workers, a.loadgen, a.keep)
+    if min(a.seconds, a.threads, a.connections, a.workers, a.rounds) < 1 or a.warmup < 0:
+        parser.error("seconds, threads, connections, workers and rounds must be >= 1, warmup >= 0")
+    return Settings(a.seconds, a.warmup, a.threads, max(a.connections, a.threads), a.workers, a.rounds, a.loadgen, a.keep)
 
 
 # -- the servers ----------------------------------------------------------------
@@ -497,6 +499,7 @@ class Row:
     rows_added: int | None = None
     page_bytes: int | None = None
     warnings: list[str] = field(default_factory=list)
+    round: int = 0
 
 
 def measure(server: Server, method: str, loadgen: Wrk | PythonLoad, settings: Settings, visitor: Visitor, run_id: str) -> Row:
@@ -625,11 +628,15 @@ def main(argv: list[str] | None = None) -> int:
             for server in servers:
                 check_post(server, visitors[server.name], run_id)
             print(f"Both apps up (portal :{portal.port}, bare :{bare.port}); run id {run_id}.", flush=True)
-            # Every GET before any POST, so the bare app's COUNT(*) reads
-            # the same small table the first run saw.
+            # Every GET before any POST, so the bare app's COUNT(*) always
+            # reads the same small table; within an endpoint the apps take
+            # turns going first, so a drift in the machine's load is shared.
             for method in ("GET", "POST"):
-                for server in servers:
-                    rows.append(measure(server, method, loadgen, settings, visitors[server.name], run_id))
+                for round_ in range(settings.rounds):
+                    for server in servers if round_ % 2 == 0 else servers[::-1]:
+                        row = measure(server, method, loadgen, settings, visitors[server.name], f"{run_id}r{round_}")
+                        row.round = round_
+                        rows.append(row)
         except KeyboardInterrupt:
             print("\nInterrupted; stopping the servers.", file=sys.stderr)
             return 130
