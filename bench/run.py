@@ -535,37 +535,58 @@ def measure(server: Server, method: str, loadgen: Wrk | PythonLoad, settings: Se
     return row
 
 
+def median_row(rows: list[Row]) -> Row:
+    """The round with the median req/s (the lower one of an even count)."""
+    ranked = sorted(rows, key=lambda r: r.measure.rps)
+    return ranked[(len(ranked) - 1) // 2]
+
+
 def print_report(rows: list[Row], settings: Settings, loadgen_name: str) -> list[dict[str, object]]:
+    """The table (median round per app and endpoint when there are several;
+    statuses and rows summed over all rounds), warnings, then the ratios."""
     print()
     print(
         f"Load: {loadgen_name}, {settings.threads} threads, {settings.connections} connections, "
-        f"{settings.seconds}s measured after {settings.warmup}s warm-up; gunicorn -w {settings.workers} -k sync; "
-        f"{os.cpu_count()} CPUs shared by servers and load generator."
+        f"{settings.seconds}s measured after {settings.warmup}s warm-up, {settings.rounds} round(s); "
+        f"gunicorn -w {settings.workers} -k sync; {os.cpu_count()} CPUs shared by servers and load generator."
     )
-    header = f"{'app':7} {'endpoint':16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  {'statuses':18} {'rows+':>7} {'bytes':>7}"
+    spread = settings.rounds > 1
+    header = (
+        f"{'app':7} {'endpoint':16} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}  {'statuses':20} {'rows+':>7} {'bytes':>7}"
+        + ("  req/s min-max" if spread else "")
+    )
     print(header)
     print("-" * len(header))
-    for row in sorted(rows, key=lambda r: (r.method, r.app != "portal")):
-        m = row.measure
-        statuses = " ".join(f"{k}:{v}" for k, v in m.statuses.items()) or "-"
-        print(
-            f"{row.app:7} {row.method + ' ' + ENDPOINTS[row.method]:16} {m.rps:9.1f} {m.p50_ms:8.2f} {m.p99_ms:8.2f} {m.requests:9d}  "
-            f"{statuses:18} {'' if row.rows_added is None else row.rows_added:>7} {'' if row.page_bytes is None else row.page_bytes:>7}"
-        )
+    medians: dict[tuple[str, str], Row] = {}
+    for method in ENDPOINTS:
+        for app in ("portal", "bare"):
+            group = [r for r in rows if r.app == app and r.method == method]
+            if not group:
+                continue
+            row = medians[(app, method)] = median_row(group)
+            m = row.measure
+            statuses: Counter[str] = sum((Counter(r.measure.statuses) for r in group), Counter())
+            added = None if row.rows_added is None else sum(r.rows_added or 0 for r in group)
+            print(
+                f"{app:7} {method + ' ' + ENDPOINTS[method]:16} {m.rps:9.1f} {m.p50_ms:8.2f} {m.p99_ms:8.2f} "
+                f"{sum(r.measure.requests for r in group):9d}  {' '.join(f'{k}:{v}' for k, v in sorted(statuses.items())) or '-':20} "
+                f"{'' if added is None else added:>7} {'' if row.page_bytes is None else row.page_bytes:>7}"
+                + (f"  {min(r.measure.rps for r in group):.0f}-{max(r.measure.rps for r in group):.0f}" if spread else "")
+            )
     for row in rows:
         for warning in row.warnings:
-            print(f"  WARNING {row.app} {row.method}: {warning}")
+            print(f"  WARNING {row.app} {row.method} (round {row.round + 1}): {warning}")
     print()
-    ratios = []
+    ratios: list[dict[str, object]] = []
     for method, target in TARGETS.items():
-        by_app = {r.app: r.measure for r in rows if r.method == method}
-        if {"portal", "bare"} <= by_app.keys() and by_app["bare"].rps > 0:
-            ratio = by_app["portal"].rps / by_app["bare"].rps
-            verdict = "met" if ratio >= target else "NOT met"
-            print(f"portal/bare {method:4} {ENDPOINTS[method]:10} req/s ratio {ratio:5.2f}   target >= {target:.1f}   {verdict}")
-            ratios.append({"method": method, "ratio": round(ratio, 3), "target": target, "met": ratio >= target})
-        else:
+        portal, bare = medians.get(("portal", method)), medians.get(("bare", method))
+        if portal is None or bare is None or bare.measure.rps <= 0:
             print(f"portal/bare {method:4} {ENDPOINTS[method]:10} not measured")
+            continue
+        ratio = portal.measure.rps / bare.measure.rps
+        verdict = "met" if ratio >= target else "NOT met"
+        print(f"portal/bare {method:4} {ENDPOINTS[method]:10} req/s ratio {ratio:5.2f}   target >= {target:.1f}   {verdict}")
+        ratios.append({"method": method, "ratio": round(ratio, 3), "target": target, "met": ratio >= target})
     return ratios
 
 
