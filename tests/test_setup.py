@@ -52,3 +52,51 @@ def test_withdrawn_case_disappears_but_its_actions_stay(app, monkeypatch):
     assert "Damisoa" not in text_of(fr.get("/"))
     counts = app.extensions["ecrire"].counts.get(app.extensions["ecrire"].db.session(), fresh=True)
     assert counts.case("fr", "damisoa") == 1
+
+
+PLUGIN_MIGRATION = '''
+from alembic import op
+import sqlalchemy as sa
+
+revision = "pc0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table("postcard_printers", sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(80)))
+
+
+def downgrade():
+    op.drop_table("postcard_printers")
+'''
+
+
+def test_plugin_migrations_run_with_their_own_version_table(outside_plugin, make_app):
+    from sqlalchemy import inspect, text
+
+    outside_plugin(
+        "ecrire-printers",
+        {
+            "printers/__init__.py": '"""Postcard printers."""\n',
+            "printers/migrations/env.py": "from core.toolkit import run_migrations\n\nrun_migrations()\n",
+            "printers/migrations/script.py.mako": "",
+            "printers/migrations/versions/pc0001_printers.py": PLUGIN_MIGRATION,
+        },
+        {"printers": "printers"},
+    )
+    app = make_app()
+    runner = app.test_cli_runner()
+    pending = runner.invoke(args=["db", "pending"])
+    assert pending.exit_code == 1 and "pending migrations: printers" in pending.output
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "migrations up to date: printers" in result.output
+    engine = app.extensions["ecrire"].db.engine
+    tables = set(inspect(engine).get_table_names())
+    assert {"postcard_printers", "alembic_version_printers", "alembic_version"} <= tables
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version_printers")).scalar() == "pc0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    assert runner.invoke(args=["db", "pending"]).exit_code == 0
