@@ -28,13 +28,14 @@ def normalise_email(email: str) -> str:
 
 
 def _supporter_id(db: Database, session: Session, section_code: str, details: SupporterDetails) -> int:
+    table = Supporter.__table__
     email = normalise_email(details.email)
-    stmt = db.insert(Supporter).values(
+    stmt = db.insert(table).values(
         section_code=section_code, email=email, name=details.name.strip(), country=details.country, created_at=utcnow()
     )
     # A no-op update so RETURNING gives the id of an existing supporter too.
     stmt = stmt.on_conflict_do_update(index_elements=["section_code", "email"], set_={"email": stmt.excluded.email})
-    return session.execute(stmt.returning(Supporter.id)).scalar_one()
+    return session.execute(stmt.returning(table.c.id)).scalar_one()
 
 
 def _dedupe_key(action_type: ActionType, context: ActionContext, supporter_id: int | None) -> str | None:
@@ -56,37 +57,43 @@ def record(db: Database, hooks: SectionHooks, action_type: ActionType, context: 
 
 
 def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context: ActionContext, data: ActionRecord) -> Outcome:
+    # Core statements rather than ORM objects: this is the hot write path,
+    # and the shorter the transaction, the less other writers wait for it.
     section_code = context.section.code
+    table = Action.__table__
+    created_at = utcnow()
+    payload = dict(data.payload)
     with db.writing() as session:
         supporter_id = _supporter_id(db, session, section_code, data.supporter) if data.supporter else None
         key = _dedupe_key(action_type, context, supporter_id)
-        if key is not None:
-            existing = session.scalar(select(Action.id).where(Action.section_code == section_code, Action.dedupe_key == key))
-            if existing is not None:
-                return Outcome(existing, repeated=True)
-        row = Action(
+        stmt = db.insert(table).values(
             section_code=section_code,
             case_id=context.case.id,
             action_type=action_type.name,
             supporter_id=supporter_id,
-            payload=dict(data.payload),
+            payload=payload,
+            status="recorded",
             dedupe_key=key,
-            created_at=utcnow(),
+            created_at=created_at,
         )
-        session.add(row)
-        session.flush()
+        if key is not None:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["section_code", "dedupe_key"])
+        action_id = session.execute(stmt.returning(table.c.id)).scalar()
+        if action_id is None:  # this supporter already did it: nothing is counted
+            existing = session.scalar(select(Action.id).where(Action.section_code == section_code, Action.dedupe_key == key))
+            return Outcome(existing, repeated=True)
         counters.increment(db, session, section_code, context.case.id, action_type.name)
         recorded = RecordedAction(
-            id=row.id,
+            id=action_id,
             section_code=section_code,
             case_id=context.case.id,
             action_type=action_type.name,
-            payload=row.payload,
-            created_at=row.created_at,
+            payload=payload,
+            created_at=created_at,
             supporter=data.supporter,
         )
         _queue_deliveries(session, hooks, action_type, context, recorded)
-        return Outcome(row.id, repeated=False)
+        return Outcome(action_id, repeated=False)
 
 
 def _queue_deliveries(

@@ -27,7 +27,8 @@ SHARDS = 8
 
 def increment(db: Database, session: Session, section_code: str, case_id: str, action_type: str, by: int = 1) -> None:
     """Count ``by`` actions, inside the caller's transaction."""
-    stmt = db.insert(CounterShard).values(
+    table = CounterShard.__table__
+    stmt = db.insert(table).values(
         section_code=section_code,
         case_id=case_id,
         action_type=action_type,
@@ -36,7 +37,7 @@ def increment(db: Database, session: Session, section_code: str, case_id: str, a
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["section_code", "case_id", "action_type", "shard"],
-        set_={"value": CounterShard.value + by},
+        set_={"value": table.c.value + by},
     )
     session.execute(stmt)
 

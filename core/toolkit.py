@@ -13,7 +13,7 @@ import pluggy
 from flask_babel import Domain
 from markupsafe import Markup
 
-from core.countries import country_choices, country_name
+from core.countries import CountryField, country_choices, country_name
 from core.hookspecs import PROJECT
 from core.schema import run_migrations
 from core.types import (
@@ -89,6 +89,7 @@ __all__ = [
     "CaseData",
     "CaseText",
     "CaseView",
+    "CountryField",
     "Delivered",
     "DeliveryChannel",
     "DeliveryItem",

@@ -1,7 +1,7 @@
 """Petition signature: name, email, country and consent; one per supporter and case."""
 from __future__ import annotations
 
-from core.toolkit import ActionContext, ActionRecord, ActionType, PluginTranslations, SupporterDetails, hookimpl
+from core.toolkit import ActionContext, ActionRecord, ActionType, SupporterDetails, hookimpl
 
 from plugins.petition.forms import SignatureForm, i18n
 

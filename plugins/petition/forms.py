@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectField, StringField
+from wtforms import BooleanField, EmailField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length
 
-from core.toolkit import PluginTranslations, country_choices
+from core.toolkit import CountryField, PluginTranslations
 
 i18n = PluginTranslations(__file__)
 _l = i18n.lazy_gettext
@@ -33,11 +33,11 @@ class SignatureForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": 254},
     )
-    country = SelectField(
+    country = CountryField(
         _l("Country"),
         validators=[InputRequired(_l("Please choose your country."))],
+        invalid_message=_l("Please choose your country."),
         render_kw={"autocomplete": "country"},
-        validate_choice=True,
     )
     consent = BooleanField(
         _l("I agree that my name and country will be handed over to the authorities with this petition."),
@@ -45,6 +45,4 @@ class SignatureForm(FlaskForm):
     )
 
     def set_countries(self, language: str, default: str) -> None:
-        self.country.choices = list(country_choices(language))
-        if not self.country.data:
-            self.country.data = default
+        self.country.localise(language, default)
