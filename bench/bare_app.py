@@ -29,6 +29,7 @@ from flask import Flask, abort, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import DictLoader
+from markupsafe import Markup, escape
 from sqlalchemy import (
     Column,
     DateTime,
@@ -47,7 +48,8 @@ from sqlalchemy import (
 )
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, EmailField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import DataRequired, Email, InputRequired, Length, ValidationError
+from wtforms.widgets import html_params
 
 CASE_ID = "sonia-dahmani"
 LANGUAGE = "fr"
@@ -180,18 +182,42 @@ def _country_choices(language: str) -> list[tuple[str, str]]:
 
 
 COUNTRIES = _country_choices(LANGUAGE)
+COUNTRY_CODES = frozenset(code for code, _name in COUNTRIES)
+COUNTRY_OPTIONS = "".join(f'<option value="{code}">{escape(name)}</option>' for code, name in COUNTRIES)
 
 
-class SignatureForm(FlaskForm):
+class CountryField(SelectField):  # type: ignore[misc]
+    """What a well-written bare app does too (and the portal does): options
+    rendered once, the choice checked against a set."""
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data and self.data not in COUNTRY_CODES:
+            raise ValidationError("Not a valid choice.")
+
+    def __call__(self, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", self.id)
+        options = COUNTRY_OPTIONS
+        if self.data:
+            options = options.replace(f'<option value="{self.data}">', f'<option selected value="{self.data}">', 1)
+        return Markup(f"<select {html_params(name=self.name, **kwargs)}>{options}</select>")
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class SignatureForm(FlaskForm):  # type: ignore[misc]  # flask_wtf ships no type hints
     """Field for field the portal's petition form (messages untranslated)."""
 
     name = StringField(
         "Full name",
+        filters=[_strip],
         validators=[DataRequired("Please enter your name."), Length(max=120, message="Please use at most 120 characters.")],
         render_kw={"autocomplete": "name", "maxlength": 120},
     )
     email = EmailField(
         "Email address",
+        filters=[_strip],
         validators=[
             DataRequired("Please enter your email address."),
             Length(max=254, message="This email address is too long."),
@@ -199,15 +225,14 @@ class SignatureForm(FlaskForm):
         ],
         render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": 254},
     )
-    country = SelectField(
+    country = CountryField(
         "Country",
         validators=[InputRequired("Please choose your country.")],
         render_kw={"autocomplete": "country"},
-        validate_choice=True,
     )
     consent = BooleanField(
-        "I agree that my name and country are handed over to the authorities with this petition.",
-        validators=[DataRequired("Your signature can only be handed over with your agreement.")],
+        "I agree that my name and country will be handed over to the authorities with this petition.",
+        validators=[DataRequired("Please tick this box so we can hand over your signature.")],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -259,7 +284,7 @@ def create_app(database_path: str | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
     )
-    app.jinja_loader = DictLoader({"case.html": PAGE})  # type: ignore[assignment]
+    app.jinja_loader = DictLoader({"case.html": PAGE})
     CSRFProtect(app)
     reader, writer = make_engine(f"sqlite:///{path}")
     _create_schema(writer)
@@ -298,7 +323,7 @@ def create_app(database_path: str | None = None) -> Flask:
                     name=form.name.data.strip(),
                     email=form.email.data.strip().lower(),
                     country=form.country.data,
-                    created_at=dt.datetime.now(dt.timezone.utc),
+                    created_at=dt.datetime.now(dt.UTC),
                 )
             )
         return redirect(url_for("case_page", case_id=case_id), code=303)

@@ -12,7 +12,7 @@ POSTs must really succeed to count: the status of every response is tallied
 and the rows written during the measured run are counted in each database,
 so a run of 400s cannot pass for a fast one.
 
-Configuration: BENCH_SECONDS, BENCH_WARMUP, BENCH_THREADS, BENCH_CONNECTIONS,
+Configuration: BENCH_SECONDS, BENCH_WARMUP, BENCH_THREADS, BENCH_CONNECTIONS, BENCH_ROUNDS,
 BENCH_WORKERS (or the matching options, see ``--help``).
 """
 from __future__ import annotations
@@ -124,7 +124,7 @@ def prepare_portal(tmp: Path) -> tuple[dict[str, str], Path]:
     instance = tmp / "portal-instance"
     env = clean_env() | {"ECRIRE_INSTANCE": str(instance), "FLASK_APP": "wsgi"}
     for command in (["db", "upgrade"], ["demo", "load"]):
-        done = subprocess.run([str(BIN / "flask"), *command], cwd=ROOT, env=env, capture_output=True, text=True)
+        done = subprocess.run([str(BIN / "flask"), *command], check=False, cwd=ROOT, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
     return env, instance / "ecrire.sqlite3"
@@ -394,7 +394,7 @@ class Wrk:
             "-t", str(self.settings.threads), "-c", str(self.settings.connections), "-d", f"{load.seconds}s",
             "-s", str(script), f"http://127.0.0.1:{load.port}{load.path}", "--", load.run_id,
         ]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=load.seconds + 60)
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=load.seconds + 60)
         if done.returncode != 0:
             raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         return parse_wrk(done.stdout)
@@ -406,10 +406,9 @@ class PythonLoad:
     connection). The GIL makes it a weaker, noisier client than wrk; its
     figures are lower bounds, and the output says it was used."""
 
-    name = "python (fallback: wrk unavailable)"
-
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, why: str) -> None:
         self.settings = settings
+        self.name = f"python, one thread per connection ({why})"
 
     def run(self, load: Load) -> Measure:
         deadline = time.monotonic() + load.seconds
@@ -467,7 +466,7 @@ class PythonLoad:
 def _percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
-    return values[min(len(values) - 1, int(round(pct / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(pct / 100 * (len(values) - 1)))]
 
 
 def find_wrk() -> str | None:
@@ -477,12 +476,15 @@ def find_wrk() -> str | None:
     if found or shutil.which("apt-get") is None:
         return found
     print("wrk not found; trying `apt-get install -y wrk` ...", flush=True)
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
+
+    def apt(*args: str) -> int:
+        return subprocess.run(["apt-get", *args], check=False, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
     try:
-        if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, **quiet)
-            subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, **quiet)
+        if apt("install", "-y", "wrk") != 0:
+            apt("update")
+            apt("install", "-y", "wrk")
     except OSError:
         return None
     return shutil.which("wrk")
@@ -558,7 +560,7 @@ def print_report(rows: list[Row], settings: Settings, loadgen_name: str) -> list
     print(header)
     print("-" * len(header))
     medians: dict[tuple[str, str], Row] = {}
-    for method in ENDPOINTS:
+    for method, endpoint in ENDPOINTS.items():
         for app in ("portal", "bare"):
             group = [r for r in rows if r.app == app and r.method == method]
             if not group:
@@ -568,7 +570,7 @@ def print_report(rows: list[Row], settings: Settings, loadgen_name: str) -> list
             statuses: Counter[str] = sum((Counter(r.measure.statuses) for r in group), Counter())
             added = None if row.rows_added is None else sum(r.rows_added or 0 for r in group)
             print(
-                f"{app:7} {method + ' ' + ENDPOINTS[method]:16} {m.rps:9.1f} {m.p50_ms:8.2f} {m.p99_ms:8.2f} "
+                f"{app:7} {method + ' ' + endpoint:16} {m.rps:9.1f} {m.p50_ms:8.2f} {m.p99_ms:8.2f} "
                 f"{sum(r.measure.requests for r in group):9d}  {' '.join(f'{k}:{v}' for k, v in sorted(statuses.items())) or '-':20} "
                 f"{'' if added is None else added:>7} {'' if row.page_bytes is None else row.page_bytes:>7}"
                 + (f"  {min(r.measure.rps for r in group):.0f}-{max(r.measure.rps for r in group):.0f}" if spread else "")
@@ -595,7 +597,7 @@ def save(rows: list[Row], ratios: list[dict[str, object]], settings: Settings, l
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     data = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "settings": asdict(settings),
         "loadgen": loadgen_name,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
@@ -627,9 +629,12 @@ def main(argv: list[str] | None = None) -> int:
         print("wrk is not available (and could not be installed)", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="ecrire-bench-"))
-    loadgen: Wrk | PythonLoad = Wrk(wrk, tmp, settings) if wrk else PythonLoad(settings)
-    if not wrk:
-        print("NOTE: wrk unavailable; using the Python fallback load generator (lower, noisier figures).")
+    if wrk:
+        loadgen: Wrk | PythonLoad = Wrk(wrk, tmp, settings)
+    else:
+        why = "asked for" if settings.loadgen == "python" else "fallback: wrk unavailable"
+        loadgen = PythonLoad(settings, why)
+        print(f"NOTE: Python load generator ({why}); its figures are lower and noisier than wrk's.")
     run_id = secrets.token_hex(4)
     servers: list[Server] = []
     rows: list[Row] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,15 +27,38 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _supporter_id(db: Database, session: Session, section_code: str, details: SupporterDetails) -> int:
+def _supporter_upsert(db: Database):
     table = Supporter.__table__
-    email = normalise_email(details.email)
-    stmt = db.insert(table).values(
-        section_code=section_code, email=email, name=details.name.strip(), country=details.country, created_at=utcnow()
-    )
+    stmt = db.insert(table).values({name: bindparam(name) for name in ("section_code", "email", "name", "country", "created_at")})
     # A no-op update so RETURNING gives the id of an existing supporter too.
     stmt = stmt.on_conflict_do_update(index_elements=["section_code", "email"], set_={"email": stmt.excluded.email})
-    return session.execute(stmt.returning(table.c.id)).scalar_one()
+    return stmt.returning(table.c.id)
+
+
+_ACTION_COLUMNS = ("section_code", "case_id", "action_type", "supporter_id", "payload", "status", "dedupe_key", "created_at")
+
+
+def _action_insert(db: Database):
+    table = Action.__table__
+    return db.insert(table).values({name: bindparam(name) for name in _ACTION_COLUMNS}).returning(table.c.id)
+
+
+def _action_insert_once(db: Database):
+    """The insert that does nothing when the supporter already did it."""
+    table = Action.__table__
+    stmt = db.insert(table).values({name: bindparam(name) for name in _ACTION_COLUMNS})
+    return stmt.on_conflict_do_nothing(index_elements=["section_code", "dedupe_key"]).returning(table.c.id)
+
+
+def _supporter_id(db: Database, session: Session, section_code: str, details: SupporterDetails) -> int:
+    params = {
+        "section_code": section_code,
+        "email": normalise_email(details.email),
+        "name": details.name.strip(),
+        "country": details.country,
+        "created_at": utcnow(),
+    }
+    return session.execute(db.statement(_supporter_upsert), params).scalar_one()
 
 
 def _dedupe_key(action_type: ActionType, context: ActionContext, supporter_id: int | None) -> str | None:
@@ -60,25 +83,23 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
     # Core statements rather than ORM objects: this is the hot write path,
     # and the shorter the transaction, the less other writers wait for it.
     section_code = context.section.code
-    table = Action.__table__
     created_at = utcnow()
     payload = dict(data.payload)
     with db.writing() as session:
         supporter_id = _supporter_id(db, session, section_code, data.supporter) if data.supporter else None
         key = _dedupe_key(action_type, context, supporter_id)
-        stmt = db.insert(table).values(
-            section_code=section_code,
-            case_id=context.case.id,
-            action_type=action_type.name,
-            supporter_id=supporter_id,
-            payload=payload,
-            status="recorded",
-            dedupe_key=key,
-            created_at=created_at,
-        )
-        if key is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["section_code", "dedupe_key"])
-        action_id = session.execute(stmt.returning(table.c.id)).scalar()
+        params = {
+            "section_code": section_code,
+            "case_id": context.case.id,
+            "action_type": action_type.name,
+            "supporter_id": supporter_id,
+            "payload": payload,
+            "status": "recorded",
+            "dedupe_key": key,
+            "created_at": created_at,
+        }
+        stmt = db.statement(_action_insert if key is None else _action_insert_once)
+        action_id = session.execute(stmt, params).scalar()
         if action_id is None:  # this supporter already did it: nothing is counted
             existing = session.scalar(select(Action.id).where(Action.section_code == section_code, Action.dedupe_key == key))
             return Outcome(existing, repeated=True)

@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.database import Database
@@ -25,21 +25,25 @@ from core.models import CounterShard
 SHARDS = 8
 
 
+def _upsert(db: Database):
+    table = CounterShard.__table__
+    stmt = db.insert(table).values({name: bindparam(name) for name in ("section_code", "case_id", "action_type", "shard", "value")})
+    return stmt.on_conflict_do_update(
+        index_elements=["section_code", "case_id", "action_type", "shard"],
+        set_={"value": table.c.value + stmt.excluded.value},
+    )
+
+
 def increment(db: Database, session: Session, section_code: str, case_id: str, action_type: str, by: int = 1) -> None:
     """Count ``by`` actions, inside the caller's transaction."""
-    table = CounterShard.__table__
-    stmt = db.insert(table).values(
-        section_code=section_code,
-        case_id=case_id,
-        action_type=action_type,
-        shard=random.randrange(SHARDS),
-        value=by,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["section_code", "case_id", "action_type", "shard"],
-        set_={"value": table.c.value + by},
-    )
-    session.execute(stmt)
+    params = {
+        "section_code": section_code,
+        "case_id": case_id,
+        "action_type": action_type,
+        "shard": random.randrange(SHARDS),
+        "value": by,
+    }
+    session.execute(db.statement(_upsert), params)
 
 
 @dataclass(frozen=True)

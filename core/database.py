@@ -6,7 +6,7 @@ instead of failing with "database is locked" when a read turns into a write.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -51,6 +51,7 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE") if _is_sqlite(self.engine) else self.engine
         self._writer = sessionmaker(writer_bind, expire_on_commit=False)
+        self._statements: dict[str, Any] = {}
 
     @property
     def dialect(self) -> str:
@@ -76,6 +77,14 @@ class Database:
         and PostgreSQL."""
         module = postgresql if self.dialect == "postgresql" else sqlite
         return module.insert(table)
+
+    def statement(self, builder: Callable[[Database], Any]) -> Any:
+        """A statement built once per database (with bind parameters) and
+        reused: building it per request cost more than running it."""
+        stmt = self._statements.get(builder.__qualname__)
+        if stmt is None:
+            stmt = self._statements[builder.__qualname__] = builder(self)
+        return stmt
 
     def dispose(self) -> None:
         self.engine.dispose()
