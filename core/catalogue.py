@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,40 +49,38 @@ def _collect(registry: PluginRegistry, caller, kind: type) -> list[tuple[str, ob
     return found
 
 
-def sync(session: Session, registry: PluginRegistry) -> SyncReport:
-    """Store what every case source yields; cases no source yields any more
-    are marked inactive (their actions stay)."""
-    cases = _collect(registry, registry.pm.hook.ecrire_cases, CaseData)
-    stories = _collect(registry, registry.pm.hook.ecrire_success_stories, SuccessStory)
+def _store(session: Session, model: type, text_model: type, found: list[tuple[str, Any]], fields: dict) -> int:
+    """Upsert what the sources yielded into ``model`` (texts replaced);
+    rows no source yields any more are marked inactive, never deleted,
+    since actions refer to them. Returns how many were withdrawn."""
+    yielded = {item.id for _, item in found}
     withdrawn = 0
-    yielded = {item.id for _, item in cases}
-    for row in session.scalars(select(Case).where(Case.active.is_(True))):
+    for row in session.scalars(select(model).where(model.active.is_(True))):
         if row.id not in yielded:
             row.active = False
             withdrawn += 1
-    for source, data in cases:
-        assert isinstance(data, CaseData)
-        row = session.get(Case, data.id)
+    for source, data in found:
+        row = session.get(model, data.id)
         if row is None:
-            row = Case(id=data.id)
+            row = model(id=data.id)
             session.add(row)
-        row.source, row.person, row.country, row.year = source, data.person, data.country, data.year
-        row.goal, row.colour, row.hashtag, row.position = data.goal, data.colour, data.hashtag, data.position
-        row.authority, row.active = _authority_to_json(data.authority), True
-        row.texts = [CaseTextRow(language=lang, **dataclasses.asdict(text)) for lang, text in data.texts.items()]
-    yielded_stories = {item.id for _, item in stories}
-    for row in session.scalars(select(Story).where(Story.active.is_(True))):
-        if row.id not in yielded_stories:
-            row.active = False
-    for source, data in stories:
-        assert isinstance(data, SuccessStory)
-        row = session.get(Story, data.id)
-        if row is None:
-            row = Story(id=data.id)
-            session.add(row)
-        row.source, row.person, row.country, row.year = source, data.person, data.country, data.year
-        row.outcome, row.position, row.active = data.outcome, data.position, True
-        row.texts = [StoryTextRow(language=lang, **dataclasses.asdict(text)) for lang, text in data.texts.items()]
+        row.source, row.active = source, True
+        for column, value in fields.items():
+            setattr(row, column, value(data) if callable(value) else getattr(data, column))
+        row.texts = [text_model(language=lang, **dataclasses.asdict(text)) for lang, text in data.texts.items()]
+    return withdrawn
+
+
+def sync(session: Session, registry: PluginRegistry) -> SyncReport:
+    """Store what every case source yields."""
+    cases = _collect(registry, registry.pm.hook.ecrire_cases, CaseData)
+    stories = _collect(registry, registry.pm.hook.ecrire_success_stories, SuccessStory)
+    common = dict.fromkeys(("person", "country", "year", "position"))
+    withdrawn = _store(
+        session, Case, CaseTextRow, cases,
+        {**common, **dict.fromkeys(("goal", "colour", "hashtag")), "authority": lambda d: _authority_to_json(d.authority)},
+    )
+    _store(session, Story, StoryTextRow, stories, {**common, "outcome": None})
     return SyncReport(cases=len(cases), stories=len(stories), withdrawn=withdrawn)
 
 

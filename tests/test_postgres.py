@@ -11,6 +11,7 @@ from sqlalchemy import select
 from core import counters, schema
 from core.models import Action
 from tests.conftest import TEST_CONFIG, load_demo_data, section_client, sign, text_of
+from tests.test_counters import count_concurrently
 from tests.postgres_server import PostgresServer, find_bindir
 
 
@@ -51,20 +52,7 @@ def test_sign_and_count_on_postgresql(pg_app):
 
 
 def test_concurrent_increments_on_postgresql_lose_nothing(pg_app):
-    portal = pg_app.extensions["ecrire"]
-
-    def writer():
-        for _ in range(50):
-            with portal.db.writing() as session:
-                counters.increment(portal.db, session, "fr", "damisoa", "petition")
-
-    threads = [threading.Thread(target=writer) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    with portal.db.session() as session:
-        assert counters.read(session).case("fr", "damisoa") == 400
+    assert count_concurrently(pg_app.extensions["ecrire"], writers=8, each=50) == 400
 
 
 def test_concurrent_duplicate_signatures_count_once_on_postgresql(pg_app):
