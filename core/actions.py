@@ -35,7 +35,7 @@ def _supporter_upsert(db: Database):
     return stmt.returning(table.c.id)
 
 
-_ACTION_COLUMNS = ("section_code", "case_id", "action_type", "supporter_id", "payload", "status", "dedupe_key", "created_at")
+_ACTION_COLUMNS = ("section_code", "case_id", "action_type", "supporter_id", "payload", "count", "status", "dedupe_key", "created_at")
 
 
 def _action_insert(db: Database):
@@ -94,7 +94,8 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
             "action_type": action_type.name,
             "supporter_id": supporter_id,
             "payload": payload,
-            "status": "recorded",
+            "count": data.count,
+            "status": "pending" if action_type.moderated else "recorded",
             "dedupe_key": key,
             "created_at": created_at,
         }
@@ -103,7 +104,9 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
         if action_id is None:  # this supporter already did it: nothing is counted
             existing = session.scalar(select(Action.id).where(Action.section_code == section_code, Action.dedupe_key == key))
             return Outcome(existing, repeated=True)
-        counters.increment(db, session, section_code, context.case.id, action_type.name)
+        if action_type.moderated:  # counted and delivered once approved
+            return Outcome(action_id, repeated=False)
+        counters.increment(db, session, section_code, context.case.id, action_type.name, by=data.count)
         recorded = RecordedAction(
             id=action_id,
             section_code=section_code,
@@ -113,11 +116,11 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
             created_at=created_at,
             supporter=data.supporter,
         )
-        _queue_deliveries(session, hooks, action_type, context, recorded)
+        queue_deliveries(session, hooks, action_type, context, recorded)
         return Outcome(action_id, repeated=False)
 
 
-def _queue_deliveries(
+def queue_deliveries(
     session: Session, hooks: SectionHooks, action_type: ActionType, context: ActionContext, action: RecordedAction
 ) -> None:
     for index, request in enumerate(action_type.deliverables(action, context)):

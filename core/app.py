@@ -13,13 +13,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Blueprint, Flask, abort, g, render_template, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.database import Database
-from core.plugins import PluginRegistry
+from core.plugins import PluginError, PluginRegistry
 from core.tenancy import Portal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,6 +112,7 @@ def create_app(
     CSRFProtect(app)
 
     app.register_blueprint(portal_bp)
+    _register_plugin_blueprints(app, registry)
     _register_errors(app)
     _register_headers(app)
 
@@ -123,6 +124,28 @@ def create_app(
 
     register_cli(app)
     return app
+
+
+def _register_plugin_blueprints(app: Flask, registry: PluginRegistry) -> None:
+    """Mount each plugin's blueprints under /x/<plugin>/, answering only in
+    sections where the plugin is enabled."""
+    owners: dict[str, str] = {}
+    for plugin, blueprints in registry.call_each(registry.pm.hook.ecrire_blueprints, isolate=False):
+        for blueprint in blueprints or ():
+            if not isinstance(blueprint, Blueprint):
+                raise PluginError(plugin, f"ecrire_blueprints returned {type(blueprint).__name__}, expected a Blueprint")
+            if blueprint.name in owners or blueprint.name == "portal":
+                raise PluginError(plugin, f"blueprint name {blueprint.name!r} is already taken")
+            app.register_blueprint(blueprint, url_prefix=f"/x/{plugin}")
+            owners[blueprint.name] = plugin
+    if not owners:
+        return
+
+    @app.before_request
+    def only_where_enabled() -> None:
+        plugin = owners.get((request.blueprint or "").split(".")[0])
+        if plugin and plugin not in app.extensions["ecrire"].enabled(g.section.code):
+            abort(404)
 
 
 def _register_errors(app: Flask) -> None:

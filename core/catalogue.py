@@ -78,7 +78,7 @@ def sync(session: Session, registry: PluginRegistry) -> SyncReport:
     common = dict.fromkeys(("person", "country", "year", "position"))
     withdrawn = _store(
         session, Case, CaseTextRow, cases,
-        {**common, **dict.fromkeys(("goal", "colour", "hashtag")), "authority": lambda d: _authority_to_json(d.authority)},
+        {**common, **dict.fromkeys(("goal", "colour", "hashtag", "social_handle")), "authority": lambda d: _authority_to_json(d.authority)},
     )
     _store(session, Story, StoryTextRow, stories, {**common, "outcome": None})
     return SyncReport(cases=len(cases), stories=len(stories), withdrawn=withdrawn)
@@ -105,6 +105,7 @@ class _StoredCase:
     hashtag: str | None
     authority: Authority | None
     texts: dict[str, CaseText]
+    social_handle: str | None
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ class Catalogue:
                 row.source, row.person, row.country, row.year, row.goal, row.colour, row.hashtag,
                 _authority_from_json(row.authority),
                 {t.language: CaseText(t.title, t.summary, t.story, t.ask) for t in row.texts},
+                row.social_handle,
             )
         stories = []
         for row in session.scalars(select(Story).where(Story.active.is_(True)).order_by(Story.position, Story.id)):
@@ -156,7 +158,7 @@ class Catalogue:
         return CaseView(
             id=case_id, person=stored.person, country=stored.country, year=stored.year, language=chosen,
             text=stored.texts[chosen], goal=stored.goal, colour=stored.colour, hashtag=stored.hashtag,
-            authority=stored.authority,
+            authority=stored.authority, social_handle=stored.social_handle,
         )
 
     def cases(self, session: Session, section: SectionDefinition, sources: set[str], language: str) -> list[CaseView]:

@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import catalogue, outbox, plugin_state, schema
+from core import catalogue, moderation, outbox, plugin_state, schema
 
 
 def _portal():
@@ -21,6 +21,7 @@ sections_cli = AppGroup("sections", help="Sections defined by the installed sect
 cases_cli = AppGroup("cases", help="Cases and success stories from the case sources.")
 demo_cli = AppGroup("demo", help="Demo data for a first run.")
 deliveries_cli = AppGroup("deliveries", help="The delivery worker.")
+moderation_cli = AppGroup("moderation", help="The moderation queue (until the web admin has one).")
 
 
 @db_cli.command("upgrade")
@@ -145,6 +146,42 @@ def deliveries_run(once: bool, interval: float) -> None:
     click.echo(f"delivered {total.delivered}, retrying {total.retrying}, failed {total.failed}")
 
 
+@moderation_cli.command("list")
+@click.argument("section")
+def moderation_list(section: str) -> None:
+    """Actions of SECTION waiting for a moderator, oldest first."""
+    items = moderation.pending(_portal(), section)
+    for item in items:
+        text = " | ".join(f"{k}: {v}" for k, v in sorted(item.payload.items()) if k != "language")
+        click.echo(f"#{item.id} {item.created_at:%Y-%m-%d %H:%M} {item.case_id} {item.action_type}: {text}")
+    click.echo(f"{len(items)} waiting")
+
+
+@moderation_cli.command("approve")
+@click.argument("section")
+@click.argument("action_ids", nargs=-1, type=int, required=True)
+def moderation_approve(section: str, action_ids: tuple[int, ...]) -> None:
+    """Approve actions: they are counted and queued for delivery."""
+    for action_id in action_ids:
+        try:
+            moderation.approve(_portal(), section, action_id)
+        except moderation.ModerationError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"#{action_id} approved")
+
+
+@moderation_cli.command("reject")
+@click.argument("section")
+@click.argument("action_id", type=int)
+@click.option("--reason", required=True, help="Why (kept with the action).")
+def moderation_reject(section: str, action_id: int, reason: str) -> None:
+    try:
+        moderation.reject(_portal(), section, action_id, reason)
+    except moderation.ModerationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"#{action_id} rejected")
+
+
 def register(app: Flask) -> None:
-    for group in (db_cli, plugins_cli, sections_cli, cases_cli, demo_cli, deliveries_cli):
+    for group in (db_cli, plugins_cli, sections_cli, cases_cli, demo_cli, deliveries_cli, moderation_cli):
         app.cli.add_command(group)

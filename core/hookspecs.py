@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pluggy
+from flask import Blueprint
 from markupsafe import Markup
 
 from core.types import (
@@ -76,6 +77,19 @@ def ecrire_action_types() -> Iterable[ActionType]:
     (``once_per_supporter``) and what it produces for delivery
     (``deliverables``). Names must be unique across plugins: a clash stops
     the request's section with an error naming both plugins.
+    """
+
+
+@hookspec
+def ecrire_blueprints() -> Iterable[Blueprint]:
+    """Return Flask blueprints with a plugin's own pages (a printable PDF, a
+    public wall of messages).
+
+    Called once at start-up on every installed plugin. Each blueprint is
+    mounted under ``/x/<plugin name>/`` and answers only on the portals of
+    sections where the plugin is enabled (404 elsewhere); CSRF protection
+    applies to its forms. Views render full pages with
+    ``core.toolkit.render_page``.
     """
 
 

@@ -71,6 +71,7 @@ class Case(Base):
     goal: Mapped[int | None] = mapped_column(Integer)
     colour: Mapped[str] = mapped_column(String(32), default="#333333")
     hashtag: Mapped[str | None] = mapped_column(String(100))
+    social_handle: Mapped[str | None] = mapped_column(String(100))
     authority: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer, default=0)
     #: False once the source stops providing it (its actions are kept).
@@ -135,6 +136,7 @@ class Action(Base):
     __table_args__ = (
         UniqueConstraint("section_code", "dedupe_key"),
         Index("ix_actions_section_case", "section_code", "case_id"),
+        Index("ix_actions_section_status", "section_code", "status"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"))
@@ -142,7 +144,13 @@ class Action(Base):
     action_type: Mapped[str] = mapped_column(String(100))
     supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporters.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: How many actions this row stands for (an offline tally reports many).
+    count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: recorded; or pending -> approved / rejected for moderated action types
     status: Mapped[str] = mapped_column(String(20), default="recorded")
+    #: A moderator's reason for rejecting.
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     #: Set for actions counted once per supporter; unique within a section.
     dedupe_key: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from core import plugin_state
 from core.catalogue import Catalogue
@@ -105,10 +106,17 @@ class Portal:
                 found[item.name], owner[item.name] = item, plugin
         ordered = dict(sorted(found.items(), key=lambda kv: (getattr(kv[1], "priority", 0), kv[0])))
         hooks.cache[hook] = ordered
+        hooks.cache[hook + ":owners"] = owner
         return ordered
 
     def action_types(self, section_code: str) -> dict[str, ActionType]:
         return self._named(self.hooks(section_code), "ecrire_action_types", ActionType)
+
+    def settings_for(self, section_code: str, action_name: str) -> Mapping[str, Any]:
+        """The section's settings for the plugin providing an action type."""
+        self.action_types(section_code)
+        owner = self.hooks(section_code).cache.get("ecrire_action_types:owners", {}).get(action_name)
+        return self.registry.sections[section_code].plugin_settings.get(owner, {}) if owner else {}
 
     def channels_for(self, section_code: str) -> dict[str, DeliveryChannel]:
         return self._named(self.hooks(section_code), "ecrire_delivery_channels", DeliveryChannel)

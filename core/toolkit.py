@@ -16,6 +16,7 @@ from markupsafe import Markup
 from core.countries import CountryField, country_choices, country_name
 from core.hookspecs import PROJECT
 from core.schema import run_migrations
+from core.web.portal import approved_actions, current_language, current_section, find_case, render_page
 from core.types import (
     ActionContext,
     ActionRecord,
@@ -109,8 +110,13 @@ __all__ = [
     "SuccessStory",
     "SupporterDetails",
     "Undeliverable",
+    "approved_actions",
     "country_choices",
     "country_name",
+    "current_language",
+    "current_section",
+    "find_case",
     "hookimpl",
+    "render_page",
     "run_migrations",
 ]

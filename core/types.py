@@ -78,6 +78,10 @@ class SectionDefinition:
     legal: LegalRules = LegalRules()
     #: Plugins switched on when the section is first created.
     default_plugins: Sequence[str] = ()
+    #: Settings per plugin name for this section (e.g. which petition
+    #: fields are required, whether a message wall is shown). A plugin reads
+    #: its own through ``ActionContext.settings``.
+    plugin_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def display_name(self, language: str) -> str:
         return self.name.get(language) or self.name.get(self.default_language) or self.code
@@ -128,6 +132,8 @@ class CaseData:
     hashtag: str | None = None
     authority: Authority | None = None
     position: int = 0
+    #: The authority's social-media handle, for prepared posts (e.g. "@presidency").
+    social_handle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +176,7 @@ class CaseView:
     colour: str
     hashtag: str | None
     authority: Authority | None
+    social_handle: str | None = None
 
     @property
     def initials(self) -> str:
@@ -184,6 +191,8 @@ class ActionContext:
     section: SectionDefinition
     case: CaseView
     language: str
+    #: This section's settings for the plugin that provides the action.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,9 @@ class ActionRecord:
 
     supporter: SupporterDetails | None
     payload: Mapping[str, Any] = field(default_factory=dict)
+    #: How many actions this record stands for (an offline tally of letters
+    #: written on paper reports many at once).
+    count: int = 1
 
 
 @dataclass(frozen=True)
@@ -257,6 +269,9 @@ class ActionType:
     priority: ClassVar[int] = 100
     #: The plugin's ``PluginTranslations``: its template gets ``_`` from it.
     translations: ClassVar[Any] = None
+    #: Hold the action for moderation: it is counted, and its deliverables
+    #: are queued, only once a moderator approves it.
+    moderated: ClassVar[bool] = False
 
     def available_for(self, context: ActionContext) -> bool:
         """Whether this action is offered on this case in this section."""
@@ -265,6 +280,11 @@ class ActionType:
     def make_form(self, context: ActionContext, formdata: Any = None) -> Form:
         """Build the form. Override to set choices or defaults per section."""
         return self.form_class(formdata=formdata)
+
+    def review(self, form: Form, context: ActionContext) -> Any:
+        """Called with a valid form before recording: return a response (a
+        preview page, say) to show instead, or None to record now."""
+        return None
 
     def record(self, form: Form, context: ActionContext) -> ActionRecord:
         """Turn a valid form into what is stored. Must be overridden."""

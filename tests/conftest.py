@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from core import catalogue, plugin_state, schema
 from core.app import create_app
+from core.plugins import PluginRegistry
 
 #: Hook names some plugin implementation answered during this test session.
 CALLED_HOOKS: set[str] = set()
@@ -35,19 +36,21 @@ def _monitor(app: Flask) -> None:
     app.extensions["ecrire"].registry.pm.add_hookcall_monitoring(before, lambda *a: None)
 
 
-def _record_direct_calls(app: Flask) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def _record_direct_calls():
     """``call_each`` calls implementations one by one (bypassing pluggy's
-    monitoring); record those too."""
-    registry = app.extensions["ecrire"].registry
-    original = registry.call_each
+    monitoring), also at start-up; record those hook names too."""
+    original = PluginRegistry.call_each
 
-    def call_each(caller, **kwargs):
-        results = original(caller, **kwargs)
+    def call_each(self, caller, **kwargs):
+        results = original(self, caller, **kwargs)
         if results:
             CALLED_HOOKS.add(caller.name)
         return results
 
-    registry.call_each = call_each
+    PluginRegistry.call_each = call_each
+    yield
+    PluginRegistry.call_each = original
 
 
 @pytest.fixture(scope="session")
@@ -78,9 +81,6 @@ def make_app(tmp_path, migrated_template, monkeypatch) -> Iterator[AppFactory]:
         if load_demo:
             load_demo_data(app)
         _monitor(app)
-        _record_direct_calls(app)
-        if app.extensions["ecrire"].registry.sections:  # filled by ecrire_section at start-up
-            CALLED_HOOKS.add("ecrire_section")
         apps.append(app)
         return app
 

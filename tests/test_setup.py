@@ -98,5 +98,5 @@ def test_plugin_migrations_run_with_their_own_version_table(outside_plugin, make
     assert {"postcard_printers", "alembic_version_printers", "alembic_version"} <= tables
     with engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version_printers")).scalar() == "pc0001"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     assert runner.invoke(args=["db", "pending"]).exit_code == 0

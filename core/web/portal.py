@@ -14,9 +14,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from core import actions
+from core import actions, moderation
 from core.countries import country_name
-from core.types import ActionContext, ActionType, CaseView, PageContext
+from core.types import ActionContext, ActionType, CaseView, PageContext, SectionDefinition
 from core.web import sharing, template_hooks
 
 log = logging.getLogger(__name__)
@@ -101,17 +101,16 @@ def _sources() -> set[str]:
 
 
 def _case_or_404(case_id: str) -> CaseView:
-    with portal().db.session() as db_session:
-        case = portal().catalogue.case(db_session, g.section, _sources(), g.language, case_id)
+    case = find_case(case_id)
     if case is None:
         abort(404)
     return case
 
 
 def _offered(case: CaseView) -> list[tuple[ActionType, ActionContext]]:
-    ctx = ActionContext(section=g.section, case=case, language=g.language)
     offered = []
     for action_type in portal().action_types(g.section.code).values():
+        ctx = ActionContext(g.section, case, g.language, portal().settings_for(g.section.code, action_type.name))
         try:
             if action_type.available_for(ctx):
                 offered.append((action_type, ctx))
@@ -159,6 +158,7 @@ def home() -> str:
         "home.html",
         cases=[(case, counts.case(code, case.id)) for case in cases],
         section_total=counts.section(code),
+        section_goal=sum(case.goal or 0 for case in cases),
         world_total=counts.world(),
         stories=stories[:3],
         more_stories=len(stories) > 3,
@@ -203,6 +203,9 @@ def take_action(case_id: str, action_name: str):
     form = action_type.make_form(ctx, request.form)
     if not form.validate():
         return _case_page(case, {action_name: form}, status=422)
+    step = action_type.review(form, ctx)
+    if step is not None:  # e.g. a preview before sending
+        return step
     outcome = actions.record(portal().db, g.hooks, action_type, ctx, action_type.record(form, ctx))
     acted = [c for c in session.get("acted", []) if c != case.id][-REMEMBERED_CASES + 1 :]
     session["acted"] = [*acted, case.id]
@@ -238,6 +241,52 @@ def thanks(case_id: str, action_name: str):
         share_links=sharing.links(case_url, share_text),
         **page_context(case),
     )
+
+
+def render_page(template: str, case: CaseView | None = None, **context: Any) -> str:
+    """Render a full page of the section's portal (header, language switch,
+    template hooks) from a plugin's template that extends ``base.html``."""
+    return render_template(template, case=case, **page_context(case), **context)
+
+
+def current_section() -> SectionDefinition:
+    """The request's section (for a plugin's own views)."""
+    return g.section
+
+
+def current_language() -> str:
+    return g.language
+
+
+def find_case(case_id: str) -> CaseView | None:
+    """A case open in the request's section, in the page language."""
+    with portal().db.session() as db_session:
+        return portal().catalogue.case(db_session, g.section, _sources(), g.language, case_id)
+
+
+def approved_actions(case_id: str, action_type: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Payloads of the approved (moderated) actions of a type on a case in
+    the request's section, newest first: what a public wall shows."""
+    return moderation.approved(portal(), g.section.code, case_id, action_type, limit)
+
+
+@bp.get("/counts.json")
+def counts_json() -> Response:
+    """Counts for the live counters: cached by browsers and proxies for a
+    few seconds, read from the shared snapshot (never COUNT(*))."""
+    counts = _counts()
+    code = g.section.code
+    with portal().db.session() as db_session:
+        cases = portal().catalogue.cases(db_session, g.section, _sources(), g.language)
+    body = {
+        "section": counts.section(code),
+        "world": counts.world(),
+        "cases": {c.id: {"section": counts.case(code, c.id), "world": counts.case_world(c.id), "goal": c.goal} for c in cases},
+    }
+    response = make_response(body)
+    response.cache_control.public = True
+    response.cache_control.max_age = 15
+    return response
 
 
 @bp.get("/stories")
