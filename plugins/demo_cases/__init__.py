@@ -27,6 +27,7 @@ def ecrire_cases():
             goal=case.get("goal"),
             colour=case.get("colour", "#333333"),
             hashtag=case.get("hashtag"),
+            social_handle=case.get("social_handle"),
             authority=Authority(**authority) if authority else None,
             position=position,
         )

@@ -39,7 +39,7 @@ SECTION = SectionDefinition(
         controller="Section belge (données de démonstration / demogegevens)",
         privacy_notice=PRIVACY,
     ),
-    default_plugins=("petition", "demo_cases"),
+    default_plugins=("petition", "appeal_letter", "solidarity_message", "share", "offline_tally", "demo_cases"),
 )
 
 

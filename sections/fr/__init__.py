@@ -31,7 +31,7 @@ SECTION = SectionDefinition(
         controller="Section française (données de démonstration)",
         privacy_notice={"fr": PRIVACY_FR},
     ),
-    default_plugins=("petition", "demo_cases"),
+    default_plugins=("petition", "appeal_letter", "solidarity_message", "share", "offline_tally", "demo_cases"),
 )
 
 

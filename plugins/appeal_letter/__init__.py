@@ -1,0 +1,1 @@
+"""Appeal letter to the authority named by the case (work in progress)."""

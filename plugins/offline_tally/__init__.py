@@ -1,0 +1,1 @@
+"""Offline tally: letters written on paper by groups (work in progress)."""

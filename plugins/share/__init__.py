@@ -1,0 +1,1 @@
+"""Share the case on social networks (work in progress)."""

@@ -1,0 +1,1 @@
+"""Solidarity message to the person at risk, moderated (work in progress)."""
