@@ -6,6 +6,7 @@ import unicodedata
 from typing import Any
 
 from babel import Locale
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from wtforms import SelectField
 from wtforms.validators import ValidationError
@@ -81,4 +82,4 @@ class CountryField(SelectField):
     def pre_validate(self, form: Any) -> None:
         # An empty value is left to the field's own InputRequired message.
         if self.data and self.data not in _codes(self.language):
-            raise ValidationError(self.invalid_message or self.gettext("Not a valid choice."))
+            raise ValidationError(self.invalid_message or gettext("Please choose a country from the list."))
