@@ -57,8 +57,16 @@ system-deps:
 	  else echo "not installed: $(SYSTEM_DEPS_MISSING); the tests needing them will be skipped"; fi; \
 	fi
 
+## axe-core for the accessibility tests (pinned in tests/js/package-lock.json;
+## node_modules is not committed). Installed when missing, if npm is there.
+AXE := tests/js/node_modules/axe-core/axe.min.js
+$(AXE): tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix tests/js --no-audit --no-fund && touch $@; \
+	else echo "npm is not installed: the accessibility tests will be skipped"; fi
+
 ## Install with dev extras and run the whole test suite.
-test: $(VENV)/.installed-dev catalogs system-deps
+test: $(VENV)/.installed-dev catalogs system-deps $(AXE)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Portal vs a bare Flask app under the same gunicorn settings.

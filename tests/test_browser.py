@@ -1,48 +1,8 @@
 """The newcomer's path in a real headless Chromium: open the French portal,
-sign a petition, see the count; open the Belgian portal in Dutch."""
+sign a petition, see the count; open the Belgian portal in Dutch. The
+``browser`` and ``server`` fixtures live in conftest.py (shared with the
+accessibility tests)."""
 from __future__ import annotations
-
-import os
-import shutil
-import threading
-
-import pytest
-from werkzeug.serving import make_server
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("Debian's chromium is missing: `make test` installs it as root")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def server(make_app):
-    """The portal on a real HTTP server on 127.0.0.1 (a free port)."""
-    app = make_app()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"localhost:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
 
 
 def test_sign_a_petition_in_french_on_a_phone(browser, server, tmp_path):
@@ -53,15 +13,18 @@ def test_sign_a_petition_in_french_on_a_phone(browser, server, tmp_path):
     page.get_by_role("link", name="Agir pour Sonia Dahmani").click()
     page.wait_for_url("**/cases/sonia-dahmani")
 
+    # Other actions' panels have fields with the same labels: use the petition's.
+    petition = page.get_by_role("region", name="Signer la pétition")
+
     # Sending too early: the errors appear next to the fields, in French.
-    page.get_by_role("button", name="Signer").click()
+    petition.get_by_role("button", name="Signer").click()
     assert page.locator("#name-error").inner_text() == "Veuillez indiquer votre nom."
     assert "cocher cette case" in page.locator("#consent-error").inner_text()
 
-    page.get_by_label("Prénom et nom").fill("Camille Martin")
-    page.get_by_label("Adresse e-mail").fill("camille@example.org")
-    page.get_by_label("J’accepte").check()
-    page.get_by_role("button", name="Signer").click()
+    petition.get_by_label("Prénom et nom").fill("Camille Martin")
+    petition.get_by_label("Adresse e-mail").fill("camille@example.org")
+    petition.get_by_label("J’accepte").check()
+    petition.get_by_role("button", name="Signer").click()
     page.wait_for_url("**/thanks")
     assert "Merci" in page.get_by_role("heading", level=1).inner_text()
     assert "France : 1 action" in page.locator("main").inner_text().replace("\u00a0", " ").replace("\u202f", " ")
