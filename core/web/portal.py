@@ -178,6 +178,7 @@ def _case_page(case: CaseView, forms: dict[str, Any], status: int = 200):
         panels=panels,
         section_count=counts.case(g.section.code, case.id),
         world_count=counts.case_world(case.id),
+        form_errors=status == 422,
         **page_context(case),
     )
     return body, status

@@ -32,6 +32,8 @@ SECTION = SectionDefinition(
         privacy_notice={"fr": PRIVACY_FR},
     ),
     default_plugins=("petition", "appeal_letter", "solidarity_message", "share", "offline_tally", "demo_cases"),
+    # The French portal shows a public wall of approved solidarity messages.
+    plugin_settings={"solidarity_message": {"wall": True}},
 )
 
 

@@ -69,10 +69,20 @@ def wall_app(make_app, monkeypatch):
     return make_app(SOLIDARITY_WALL_CACHE_SECONDS=0)
 
 
+@pytest.fixture
+def no_wall_app(make_app, monkeypatch):
+    """The French section with the wall switched off (the demo switches it on)."""
+    import sections.fr
+
+    monkeypatch.setattr(sections.fr, "SECTION", dataclasses.replace(sections.fr.SECTION, plugin_settings={}))
+    return make_app(SOLIDARITY_WALL_CACHE_SECONDS=0)
+
+
 # -- the panel -------------------------------------------------------------------
 
 
-def test_panel_says_it_is_a_card_without_contact_details_read_by_volunteers(fr):
+def test_panel_says_it_is_a_card_without_contact_details_read_by_volunteers(no_wall_app):
+    fr = section_client(no_wall_app, "fr.localhost")
     page = fr.get(f"/cases/{CASE}")
     html = panel(page)
     text = re.sub(r"[ \t\r\n]+", " ", re.sub(r"<[^>]+>", " ", html))  # keeps no-break spaces
@@ -268,7 +278,8 @@ def test_rejection_with_a_reason_counts_and_sends_nothing(app, fr):
 # -- the public wall ----------------------------------------------------------------
 
 
-def test_without_the_wall_setting_there_is_no_wall_and_no_excerpt(app, fr):
+def test_without_the_wall_setting_there_is_no_wall_and_no_excerpt(no_wall_app):
+    app, fr = no_wall_app, section_client(no_wall_app, "fr.localhost")
     send(fr, message="Message approuvé sans mur.")
     cli(app, "moderation", "approve", "fr", *map(str, waiting_ids(app)))
     assert fr.get(WALL).status_code == 404
