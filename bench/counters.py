@@ -15,8 +15,10 @@ Writers and readers are separate processes, each with its own engine: with
 threads the GIL would serialise the clients and hide any queueing in the
 server. While the scenario runs, ``pg_stat_activity`` is sampled to count
 backends waiting on a lock (the queue itself), and ``/proc/stat`` gives how
-busy the machine's cores were, because on a small machine the clients, not
-the row, may be what limits throughput.
+busy the machine's cores were and /proc/<pid>/stat how much of that was
+PostgreSQL, the benchmark, or other programs: on a small machine the clients,
+not the row, may be what limits throughput, and a test run elsewhere on a
+shared machine can halve a round, so such rounds are left out of the summary.
 
 Nothing is asserted: the table says whether the final counter sum equals the
 number of committed transactions ("ok"/"MISMATCH").
@@ -24,21 +26,27 @@ number of committed transactions ("ok"/"MISMATCH").
     .venv/bin/python bench/counters.py
 
 Configuration (environment): BENCH_SECONDS (8), BENCH_WRITERS (16),
-BENCH_READERS (2), BENCH_SHARDS ("1,8,32"), BENCH_FSYNC ("off"; "on" makes
+BENCH_READERS (2), BENCH_SHARDS ("1,8,32"), BENCH_ROUNDS (3, interleaved;
+medians of the quiet rounds are reported), BENCH_FSYNC ("off"; "on" makes
 each commit flush WAL to disk while the row lock is held, as in production).
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tests.postgres_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -54,6 +62,7 @@ class Settings:
     writers: int
     readers: int
     shard_counts: tuple[int, ...]
+    rounds: int
     fsync: bool
 
     @classmethod
@@ -64,6 +73,7 @@ class Settings:
             writers=int(env.get("BENCH_WRITERS", "16")),
             readers=int(env.get("BENCH_READERS", "2")),
             shard_counts=tuple(int(s) for s in env.get("BENCH_SHARDS", "1,8,32").split(",")),
+            rounds=int(env.get("BENCH_ROUNDS", "3")),
             fsync=env.get("BENCH_FSYNC", "off").lower() in {"1", "on", "yes", "true"},
         )
 
@@ -77,6 +87,8 @@ class WorkerResult:
     failures: int = 0
     elapsed: float = 0.0
     cpu: float = 0.0
+    #: The first failure, so a table full of failures says why.
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,13 @@ class Scenario:
     lock_waiters: float
     cpu_busy: float
     client_cpu: float
+    server_cpu: float
+    error: str = ""
+
+    @property
+    def other_cpu(self) -> float:
+        """Share of the cores used by neither the benchmark nor PostgreSQL."""
+        return max(0.0, self.cpu_busy - self.client_cpu - self.server_cpu)
 
 
 # -- worker processes -------------------------------------------------------------
@@ -104,7 +123,7 @@ def _worker(role: str, index: int, url: str, shards: int, seconds: float, barrie
     """One writer or reader: own engine, wait for everyone, then loop for
     ``seconds``. Runs in a fresh (spawned) interpreter, so ``SHARDS`` is set
     here and engines are never shared across a fork."""
-    from sqlalchemy import text
+    from sqlalchemy import bindparam, text
 
     from core import counters
     from core.database import Database
@@ -112,6 +131,11 @@ def _worker(role: str, index: int, url: str, shards: int, seconds: float, barrie
 
     counters.SHARDS = shards
     db = Database(url)
+    # Built once, with bind parameters, like the project's prebuilt statements.
+    row = {"section_code": SECTION, "case_id": CASE_ID, "action_type": f"bench-{shards}", "payload": {}, "status": "recorded"}
+    actions = Action.__table__
+    columns = [*row, "dedupe_key", "created_at"]
+    insert = db.insert(actions).values({name: bindparam(name) for name in columns}).returning(actions.c.id)
     with db.session() as session:  # connect before the clock starts
         session.execute(text("SELECT 1"))
     result = WorkerResult(role)
@@ -125,24 +149,16 @@ def _worker(role: str, index: int, url: str, shards: int, seconds: float, barrie
             if role == "writer":
                 n += 1
                 with db.writing() as session:
-                    session.add(
-                        Action(
-                            section_code=SECTION,
-                            case_id=CASE_ID,
-                            action_type=f"bench-{shards}",
-                            supporter_id=None,
-                            payload={},
-                            dedupe_key=f"bench:{shards}:{index}:{n}",
-                            created_at=utcnow(),
-                        )
-                    )
-                    session.flush()
+                    # As core.actions._record does: the action, then the counter,
+                    # then commit (the shard row stays locked until the commit).
+                    session.execute(insert, {**row, "dedupe_key": f"bench:{shards}:{index}:{n}", "created_at": utcnow()})
                     counters.increment(db, session, SECTION, CASE_ID, f"bench-{shards}")
             else:
                 with db.session() as session:
                     counters.read(session)
-        except Exception:  # noqa: BLE001 - a failed transaction is a result, not a crash
+        except Exception as exc:  # noqa: BLE001 - a failed transaction is a result, not a crash
             result.failures += 1
+            result.error = result.error or f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             continue
         result.latencies.append(time.perf_counter() - t0)
     result.elapsed = time.monotonic() - start
@@ -156,9 +172,29 @@ def _worker(role: str, index: int, url: str, shards: int, seconds: float, barrie
 
 def _cpu_times() -> tuple[int, int]:
     """(busy, total) jiffies over all cores, from /proc/stat."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
+    # user nice system idle iowait irq softirq steal (guest time is already in user)
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]
+    return sum(ticks) - idle, sum(ticks)
+
+
+def _server_cpu(server: PostgresServer) -> float:
+    """CPU seconds used so far by the postmaster and its children, including
+    backends that have exited (counted in the postmaster's cutime/cstime)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((server.data / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process has just exited
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == postmaster:
+            total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        elif ppid == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
 class LockSampler(threading.Thread):
@@ -196,7 +232,7 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_scenario(url: str, shards: int, settings: Settings) -> Scenario:
+def run_scenario(server: PostgresServer, url: str, shards: int, settings: Settings) -> Scenario:
     from sqlalchemy import func, select, text
 
     from core import counters
@@ -222,8 +258,10 @@ def run_scenario(url: str, shards: int, settings: Settings) -> Scenario:
         barrier.wait(timeout=120)
         sampler.start()
         busy0, total0 = _cpu_times()
+        server0, parent0 = _server_cpu(server), time.process_time()
         collected = [results.get(timeout=settings.seconds + 120) for _ in procs]
         busy1, total1 = _cpu_times()
+        server1, parent1 = _server_cpu(server), time.process_time()
     finally:
         sampler.stop.set()
         for proc in procs:
@@ -257,14 +295,16 @@ def run_scenario(url: str, shards: int, settings: Settings) -> Scenario:
         stored=stored or 0,
         lock_waiters=sampler.mean(),
         cpu_busy=(busy1 - busy0) / max(1, total1 - total0),
-        client_cpu=sum(r.cpu for r in collected) / elapsed / (os.cpu_count() or 1),
+        client_cpu=(sum(r.cpu for r in collected) + parent1 - parent0) / elapsed / (os.cpu_count() or 1),
+        server_cpu=(server1 - server0) / elapsed / (os.cpu_count() or 1),
+        error=next((r.error for r in collected if r.error), ""),
     )
 
 
 # -- set-up and report ------------------------------------------------------------
 
 
-def prepare_database(server, instance: Path) -> str:
+def prepare_database(server: PostgresServer, instance: Path) -> str:
     """A migrated database with the demo sections and cases, as ``flask demo
     load`` leaves it."""
     import logging
@@ -302,46 +342,96 @@ def set_fsync(url: str, on: bool) -> None:
     db.dispose()
 
 
-def report(settings: Settings, rows: list[Scenario]) -> None:
+COLUMNS = (
+    f"{'shards':>6} {'write tx/s':>20} {'w p50 ms':>9} {'w p99 ms':>9} {'reads/s':>8} {'r p50 ms':>9} {'r p99 ms':>9} "
+    f"{'lock wait':>9} {'cpu busy':>8} {'clients':>7} {'server':>6} {'other':>5} {'fail':>4}  sum check"
+)
+
+
+def _line(r: Scenario, tps: str | None = None) -> str:
+    # The counter and the action rows must both match what writers saw committed.
+    ok = r.counted == r.stored == r.committed
+    check = "ok" if ok else f"MISMATCH ({r.counted} counted, {r.stored} stored, {r.committed} committed)"
+    return (
+        f"{r.shards:>6} {tps or f'{r.writer_tps:.0f}':>20} {r.writer_p50:>9.2f} {r.writer_p99:>9.2f} {r.reader_ps:>8.0f} "
+        f"{r.reader_p50:>9.2f} {r.reader_p99:>9.2f} {r.lock_waiters:>9.1f} {r.cpu_busy:>8.0%} {r.client_cpu:>7.0%} "
+        f"{r.server_cpu:>6.0%} {r.other_cpu:>5.0%} {r.failures:>4}  {check}"
+    )
+
+
+#: Rounds where other programs used more of the cores than this are left out
+#: of the summary (unless every round was that busy): on a shared 2-core
+#: machine a test run elsewhere halves a round's throughput.
+QUIET = 0.10
+
+
+def _quiet(rounds: list[Scenario]) -> list[Scenario]:
+    return [r for r in rounds if r.other_cpu <= QUIET] or rounds
+
+
+def _median(rounds: list[Scenario]) -> Scenario:
+    """The median of each figure over the quiet rounds; counts are summed over
+    every round so the sum check covers them all."""
+    used = _quiet(rounds)
+
+    def med(name: str) -> float:
+        return statistics.median(getattr(r, name) for r in used)
+
+    summed = {name: sum(getattr(r, name) for r in rounds) for name in ("committed", "failures", "counted", "stored")}
+    floats = {f.name: med(f.name) for f in fields(Scenario) if f.name not in summed and f.name not in {"shards", "error"}}
+    error = next((r.error for r in rounds if r.error), "")
+    return Scenario(shards=rounds[0].shards, error=error, **floats, **summed)  # type: ignore[arg-type]
+
+
+def _lower(before: float, after: float) -> str:
+    ratio = before / after
+    return f"{ratio:.2f}x lower" if ratio >= 1 else f"{1 / ratio:.2f}x higher"
+
+
+def report(settings: Settings, results: dict[int, list[Scenario]]) -> None:
     cores = os.cpu_count() or 1
     print(
-        f"\n{settings.writers} writer + {settings.readers} reader processes, {settings.seconds:g} s per scenario, "
-        f"one hot key ({SECTION}/{CASE_ID}), {cores} cores"
+        f"\n{settings.writers} writer + {settings.readers} reader processes on one hot key ({SECTION}/{CASE_ID}), "
+        f"{settings.seconds:g} s x {settings.rounds} interleaved rounds per shard count, {cores} cores, "
+        f"fsync {'on' if settings.fsync else 'off'}.\nMedians over the rounds where other programs used <= {QUIET:.0%} "
+        "of the cores (all rounds if none); write tx/s: median [min-max] and rounds used."
     )
-    header = (
-        f"{'shards':>6} {'write tx/s':>10} {'w p50 ms':>9} {'w p99 ms':>9} {'reads/s':>8} {'r p50 ms':>9} "
-        f"{'r p99 ms':>9} {'lock wait':>9} {'cpu busy':>8} {'clients':>7} {'fail':>4}  sum check"
-    )
-    print(header)
-    print("-" * len(header))
-    for r in rows:
-        # The counter and the action rows must both match what writers saw committed.
-        ok = r.counted == r.stored == r.committed
-        check = "ok" if ok else f"MISMATCH ({r.counted} counted, {r.stored} stored, {r.committed} committed)"
-        print(
-            f"{r.shards:>6} {r.writer_tps:>10.0f} {r.writer_p50:>9.2f} {r.writer_p99:>9.2f} {r.reader_ps:>8.0f} "
-            f"{r.reader_p50:>9.2f} {r.reader_p99:>9.2f} {r.lock_waiters:>9.1f} {r.cpu_busy:>8.0%} {r.client_cpu:>7.0%} "
-            f"{r.failures:>4}  {check}"
-        )
+    print(COLUMNS)
+    print("-" * len(COLUMNS))
+    rows = {shards: _median(rounds) for shards, rounds in results.items()}
+    for shards, row in rows.items():
+        used = _quiet(results[shards])
+        spread = [r.writer_tps for r in used]
+        print(_line(row, f"{row.writer_tps:.0f} [{min(spread):.0f}-{max(spread):.0f}] {len(used)}/{len(results[shards])}"))
     print(
-        "lock wait: mean number of backends waiting on a lock (writers queued on a row); cpu busy: all cores, "
-        "server + clients; clients: the benchmark processes' share of all cores."
+        "lock wait: mean number of backends waiting on a lock, i.e. writers queued behind another's row; "
+        "cpu busy: all cores; clients / server / other: share of all cores used by the benchmark processes / "
+        "PostgreSQL / anything else on the machine (other load makes a round noisy)."
     )
-    base = next((r for r in rows if r.shards == 1), None)
+    base = rows.get(1)
     if base is None:
         return
-    for r in rows:
-        if r is base:
-            continue
+    noisy = {shards for shards, rounds in results.items() if not any(r.other_cpu <= QUIET for r in rounds)}
+    for row in rows.values():
+        if row is not base:
+            unquiet = sorted(noisy & {1, row.shards})
+            caveat = f" (no quiet round for {' and '.join(map(str, unquiet))} shard(s): unreliable)" if unquiet else ""
+            print(
+                f"{row.shards} shards vs 1 row: {row.writer_tps / base.writer_tps:.2f}x the write throughput; "
+                f"write p50 {_lower(base.writer_p50, row.writer_p50)}, p99 {_lower(base.writer_p99, row.writer_p99)}; "
+                + (f"read p99 {_lower(base.reader_p99, row.reader_p99)}; " if settings.readers else "")
+                + f"writers queued on a lock {base.lock_waiters:.1f} -> {row.lock_waiters:.1f} of {settings.writers}{caveat}"
+            )
+    if max(r.cpu_busy for r in rows.values()) > 0.9:
         print(
-            f"{r.shards} shards: {r.writer_tps / base.writer_tps:.2f}x the write throughput of 1 row; "
-            f"write p99 {base.writer_p99 / r.writer_p99:.2f}x lower; read p99 {base.reader_p99 / r.reader_p99:.2f}x lower; "
-            f"lock waiters {base.lock_waiters:.1f} -> {r.lock_waiters:.1f}"
+            f"note: the {cores} cores were >90% busy: throughput is bounded by CPU (PostgreSQL backends plus Python "
+            "clients, run as processes so the GIL is not the limit) as much as by the row lock, so compare the "
+            "latency and lock-wait columns, not only tx/s."
         )
-    if max(r.cpu_busy for r in rows) > 0.9:
+    if settings.readers:
         print(
-            f"note: the {cores} cores were >90% busy, so throughput is bounded by CPU (server backends plus Python "
-            "clients) as much as by the row lock; the lock-wait column shows the queueing itself."
+            "note: readers take no row locks (MVCC snapshot), so the hot row cannot block them; their latency follows "
+            "their share of the CPU, which is larger when writers sleep in the lock queue (1 row) than when they run."
         )
 
 
@@ -358,11 +448,18 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="ecrire-bench-") as instance:
             url = prepare_database(server, Path(instance))
             set_fsync(url, settings.fsync)
-            rows = []
-            for shards in settings.shard_counts:
-                rows.append(run_scenario(url, shards, settings))
-                print(f"shards={shards}: done", flush=True)
-            report(settings, rows)
+            results: dict[int, list[Scenario]] = {shards: [] for shards in settings.shard_counts}
+            print(COLUMNS)
+            # Interleaved rounds, so a burst of other load on the machine does
+            # not land on one shard count only.
+            for _ in range(settings.rounds):
+                for shards in settings.shard_counts:
+                    scenario = run_scenario(server, url, shards, settings)
+                    results[shards].append(scenario)
+                    print(_line(scenario), flush=True)
+                    if scenario.error:
+                        print(f"       first failure: {scenario.error}", flush=True)
+            report(settings, results)
     finally:
         server.stop()
     return 0

@@ -11,20 +11,22 @@ from core.plugins import PluginError, PluginRegistry
 
 
 def ensure_sections(session: Session, registry: PluginRegistry) -> list[str]:
-    """Create the rows of sections defined by installed plugins, switching on
-    their default plugins the first time; existing choices are kept."""
+    """Create the rows of sections defined by installed plugins and switch on
+    their default plugins, including defaults added since; a plugin an admin
+    already switched on or off keeps that choice."""
     known = set(session.scalars(select(Section.code)))
+    decided = {(row[0], row[1]) for row in session.execute(select(SectionPlugin.section_code, SectionPlugin.plugin_name))}
     created = []
     for code, definition in sorted(registry.sections.items()):
-        if code in known:
-            continue
-        session.add(Section(code=code))
-        session.flush()
+        if code not in known:
+            session.add(Section(code=code))
+            session.flush()
+            created.append(code)
         for plugin in definition.default_plugins:
             if plugin not in registry.plugins:
                 raise PluginError(registry.section_plugin[code], f"default plugin {plugin!r} is not installed")
-            session.add(SectionPlugin(section_code=code, plugin_name=plugin, enabled=True))
-        created.append(code)
+            if (code, plugin) not in decided:
+                session.add(SectionPlugin(section_code=code, plugin_name=plugin, enabled=True))
     return created
 
 

@@ -246,3 +246,23 @@ def outside_plugin(tmp_path, monkeypatch) -> Callable[..., str]:
     yield install
     for name in set(sys.modules) - before:
         del sys.modules[name]
+
+
+# -- screenshots of the supporter journey, listed at the end of the run ------------
+
+SCREENSHOTS = Path(os.environ.get("ECRIRE_SCREENSHOTS", Path(__file__).resolve().parent.parent / "test-screenshots"))
+SAVED_SCREENSHOTS: list[Path] = []
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page PNG a person can look at; the run's summary lists them."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    SAVED_SCREENSHOTS.append(path)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter):
+    if SAVED_SCREENSHOTS:
+        terminalreporter.write_line(f"screenshots of the supporter pages ({len(SAVED_SCREENSHOTS)}): {SCREENSHOTS}")

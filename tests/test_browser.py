@@ -14,7 +14,7 @@ def test_sign_a_petition_in_french_on_a_phone(browser, server, tmp_path):
     page.wait_for_url("**/cases/sonia-dahmani")
 
     # Other actions' panels have fields with the same labels: use the petition's.
-    petition = page.get_by_role("region", name="Signer la pétition")
+    petition = page.get_by_role("group", name="Signer la pétition")
 
     # Sending too early: the errors appear next to the fields, in French.
     petition.get_by_role("button", name="Signer").click()

@@ -179,6 +179,7 @@ def _case_page(case: CaseView, forms: dict[str, Any], status: int = 200):
         section_count=counts.case(g.section.code, case.id),
         world_count=counts.case_world(case.id),
         form_errors=status == 422,
+        open_action=next(iter(forms), None) or request.args.get("act"),
         **page_context(case),
     )
     return body, status
@@ -191,7 +192,7 @@ def case_page(case_id: str):
 
 @bp.get("/cases/<case_id>/act/<action_name>")
 def action_form(case_id: str, action_name: str) -> Response:
-    return redirect(url_for("portal.case_page", case_id=case_id, _anchor=f"act-{action_name}"))
+    return redirect(url_for("portal.case_page", case_id=case_id, act=action_name, _anchor=f"act-{action_name}"))
 
 
 @bp.post("/cases/<case_id>/act/<action_name>")

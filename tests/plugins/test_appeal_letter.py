@@ -101,7 +101,7 @@ def model_letter(page) -> str:
 
 
 def panel(page, action: str = "letter") -> str:
-    match = re.search(rf'<section class="panel" id="act-{action}".*?</section>', page.get_data(as_text=True), re.S)
+    match = re.search(rf'<details class="panel" id="act-{action}".*?</details>', page.get_data(as_text=True), re.S)
     assert match, f"no {action} panel"
     return match.group(0)
 
@@ -141,7 +141,7 @@ def other_cases(outside_plugin):
 def test_case_page_offers_a_model_letter_to_the_authority(fr):
     page = fr.get(f"/cases/{CASE}")
     text = text_of(page)
-    assert "Écrire aux autorités" in text
+    assert "Écrire une lettre" in text
     assert "Votre lettre est adressée à : Président de la République tunisienne" in text
     letter = model_letter(page)
     # Salutation and closing come from the case, the body from its ask.
@@ -172,7 +172,7 @@ def test_model_letter_in_dutch_on_the_belgian_portal(app):
     be = section_client(app, "be.localhost", accept_language="nl")
     page = be.get("/cases/sai-zaw-thaike")
     text = text_of(page)
-    assert "Schrijf naar de autoriteiten" in text
+    assert "Een brief schrijven" in text
     assert "Je brief gaat naar: Hoofd van de militaire autoriteiten van Myanmar" in text
     letter = model_letter(page)
     assert letter.startswith("Geachte heer opperbevelhebber,\n\nIk schrijf u over Sai Zaw Thaike. Ik vraag u met aandrang")

@@ -48,7 +48,7 @@ def rows(app, model) -> list:
 
 def panel(response) -> str:
     html = response.get_data(as_text=True)
-    match = re.search(r'<section class="panel" id="act-offline-tally".*?</section>', html, re.S)
+    match = re.search(r'<details class="panel" id="act-offline-tally".*?</details>', html, re.S)
     assert match, "no offline tally panel on the page"
     return match.group(0)
 
@@ -70,10 +70,10 @@ def error_beside(response, field: str) -> str:
 
 def test_panel_comes_after_the_individual_actions(fr):
     page = fr.get(f"/cases/{CASE}")
-    order = re.findall(r'<section class="panel" id="act-([a-z-]+)"', page.get_data(as_text=True))
+    order = re.findall(r'<details class="panel" id="act-([a-z-]+)"', page.get_data(as_text=True))
     assert order[-1] == "offline-tally" and order.index("petition") < order.index("offline-tally")
     text = text_of(page)
-    assert "Lettres écrites sur papier" in text
+    assert "Déclarer des lettres écrites sur papier" in text
     for label in ("Nombre de lettres écrites", "Nom du groupe ou de l’école", "Type de groupe", "Ville ou commune",
                   "Adresse e-mail de contact", "Déclarer nos lettres"):
         assert label in text, label
@@ -94,7 +94,7 @@ def test_panel_comes_after_the_individual_actions(fr):
 def test_panel_in_dutch(app):
     be = section_client(app, "be.localhost", accept_language="nl")
     text = text_of(be.get(f"/cases/{CASE}"))
-    for label in ("Brieven op papier", "Aantal geschreven brieven", "Naam van de groep of school", "Soort groep",
+    for label in ("Op papier geschreven brieven doorgeven", "Aantal geschreven brieven", "Naam van de groep of school", "Soort groep",
                   "Gemeente", "E-mailadres voor contact", "Onze brieven doorgeven", "School of klas"):
         assert label in text, label
 

@@ -37,7 +37,7 @@ NL_POST = (
 
 def panel(response) -> str:
     html = response.get_data(as_text=True)
-    match = re.search(r'<section class="panel" id="act-share".*?</section>', html, re.S)
+    match = re.search(r'<details class="panel" id="act-share".*?</details>', html, re.S)
     assert match, "no share panel on the page"
     return match.group(0)
 
@@ -346,6 +346,7 @@ def test_copy_button_exists_only_with_javascript_and_copies_the_post(browser, se
             if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico") else None)
     page.goto(f"http://fr.{server}/cases/{CASE}")
     share = page.locator("#act-share")
+    share.locator("summary").click()  # each action is a collapsed panel but the first
     button = share.get_by_role("button", name="Copier le message")
     button.tap()
     status = share.locator("[role=status]")
@@ -360,6 +361,7 @@ def test_copy_button_exists_only_with_javascript_and_copies_the_post(browser, se
     page = without_js.new_page()
     page.goto(f"http://fr.{server}/cases/{CASE}")
     share = page.locator("#act-share")
+    share.locator("summary").click()
     assert share.get_by_role("button", name="Copier le message").count() == 0
     assert share.get_by_label("Votre message").input_value().startswith("Mon message aux autorités")
     # Counting works without JavaScript too.

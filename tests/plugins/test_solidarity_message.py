@@ -53,7 +53,7 @@ def waiting_ids(app, section: str = "fr") -> list[int]:
 def panel(response) -> str:
     """The solidarity panel's HTML on a case page."""
     html = response.get_data(as_text=True)
-    match = re.search(r'<section class="panel" id="act-solidarity".*?</section>', html, re.S)
+    match = re.search(r'<details class="panel" id="act-solidarity".*?</details>', html, re.S)
     assert match, "no solidarity panel on the page"
     return match.group(0)
 
