@@ -16,6 +16,7 @@ from core.catalogue import Catalogue
 from core.counters import CountCache
 from core.database import Database
 from core.plugins import PluginError, PluginRegistry, SectionHooks
+from core.web.panel_cache import PanelCache
 from core.types import ActionType, DeliveryChannel, SectionDefinition
 
 
@@ -41,6 +42,7 @@ class Portal:
         self.db = db
         self.catalogue = Catalogue(case_cache_seconds)
         self.counts = CountCache(counter_cache_seconds)
+        self.panels = PanelCache(case_cache_seconds)
         self._state_seconds = plugin_state_seconds
         self._enabled: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()

@@ -269,6 +269,10 @@ class ActionType:
     priority: ClassVar[int] = 100
     #: The plugin's ``PluginTranslations``: its template gets ``_`` from it.
     translations: ClassVar[Any] = None
+    #: Reuse the blank panel's HTML across visitors for a few seconds (only
+    #: its CSRF token differs). Set False if the panel depends on the visitor
+    #: (their session, cookies or query string).
+    cache_panel: ClassVar[bool] = True
     #: Hold the action for moderation: it is counted, and its deliverables
     #: are queued, only once a moderator approves it.
     moderated: ClassVar[bool] = False

@@ -119,6 +119,13 @@ def _offered(case: CaseView) -> list[tuple[ActionType, ActionContext]]:
     return offered
 
 
+def _panel(action_type: ActionType, case: CaseView, form, blank: bool) -> Markup:
+    if not (blank and action_type.cache_panel):
+        return _render_panel(action_type, case, form)
+    key = (g.section.code, case.id, action_type.name, g.language)
+    return portal().panels.get(key, lambda: _render_panel(action_type, case, form))
+
+
 def _render_panel(action_type: ActionType, case: CaseView, form) -> Markup:
     """One action's panel; a plugin whose template fails is left out and
     logged by name rather than taking the case page down."""
@@ -170,8 +177,9 @@ def _case_page(case: CaseView, forms: dict[str, Any], status: int = 200):
     counts = _counts()
     panels = []
     for action_type, ctx in _offered(case):
-        form = forms.get(action_type.name) or action_type.make_form(ctx)
-        panels.append((action_type, _render_panel(action_type, case, form)))
+        submitted = forms.get(action_type.name)
+        form = submitted or action_type.make_form(ctx)
+        panels.append((action_type, _panel(action_type, case, form, blank=submitted is None)))
     body = render_template(
         "case.html",
         case=case,
@@ -245,9 +253,16 @@ def thanks(case_id: str, action_name: str):
     )
 
 
-def render_page(template: str, case: CaseView | None = None, **context: Any) -> str:
+def render_page(template: str, case: CaseView | None = None, translations: Any = None, **context: Any) -> str:
     """Render a full page of the section's portal (header, language switch,
-    template hooks) from a plugin's template that extends ``base.html``."""
+    template hooks) from a plugin's template that extends ``base.html``.
+
+    With ``translations`` (the plugin's ``PluginTranslations``) the template
+    gets ``plugin_gettext``/``plugin_ngettext``; it binds them to ``_``
+    inside its own blocks (``{% set _ = plugin_gettext %}``), because a
+    context-wide ``_`` would also replace the core's in ``base.html``."""
+    if translations is not None:
+        context.update(plugin_gettext=translations.gettext, plugin_ngettext=translations.ngettext)
     return render_template(template, case=case, **page_context(case), **context)
 
 

@@ -140,7 +140,7 @@ def edit_page(form: LetterForm, case: CaseView) -> str:
         form=form,
         action=LETTER,
         submit_url=_submit_url(case, LETTER.name),
-        letter_gettext=i18n.gettext,
+        translations=i18n,
     )
 
 
@@ -161,7 +161,7 @@ def preview_page(form: LetterForm, context: ActionContext) -> str:
         pdf_url=url_for("appeal_letter.letter_pdf", case_id=case.id),
         posted_form_data=posted_form,
         posted_url=_submit_url(case, POSTED.name),
-        letter_gettext=i18n.gettext,
+        translations=i18n,
     )
 
 

@@ -32,6 +32,8 @@ class ShareOnSocialMedia(ActionType):
     template = "share/panel.html"
     # There is no email address to recognise a repeat by: the session is used instead.
     once_per_supporter = False
+    # The panel thanks a visitor who already counted a post (their session).
+    cache_panel = False
     priority = 80
     translations = i18n
 
@@ -63,10 +65,7 @@ def mastodon(case_id: str) -> str:
     asked = "server" in request.args
     form = MastodonServerForm(request.args if asked else MultiDict())
     link = message.mastodon_link(form.server.data, post) if asked and form.validate() else None
-    # Not ``**i18n.template_globals()``: a ``_`` in the context would also
-    # replace the core's in base.html, leaving the header and footer in English.
-    # The template sets ``_ = share_gettext`` inside its own blocks instead.
-    return render_page("share/mastodon.html", case=case, form=form, post=post, link=link, share_gettext=i18n.gettext)
+    return render_page("share/mastodon.html", case=case, form=form, post=post, link=link, translations=i18n)
 
 
 @hookimpl

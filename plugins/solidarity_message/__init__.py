@@ -103,7 +103,7 @@ def show_wall(case_id: str) -> str:
     messages = [card(p) for p in approved_actions(case_id, ACTION, limit=WALL_LIMIT)]
     # Our catalog goes in under its own name so that base.html keeps the
     # core's ``_`` (the template binds ``_`` to it inside its blocks).
-    return render_page("solidarity_message/wall.html", case=case, messages=messages, plugin_gettext=i18n.gettext)
+    return render_page("solidarity_message/wall.html", case=case, messages=messages, translations=i18n)
 
 
 def _latest(section_code: str, case_id: str) -> list[dict[str, str]]:
