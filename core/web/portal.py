@@ -119,11 +119,15 @@ def _offered(case: CaseView) -> list[tuple[ActionType, ActionContext]]:
     return offered
 
 
-def _panel(action_type: ActionType, case: CaseView, form, blank: bool) -> Markup:
-    if not (blank and action_type.cache_panel):
-        return _render_panel(action_type, case, form)
-    key = (g.section.code, case.id, action_type.name, g.language)
-    return portal().panels.get(key, lambda: _render_panel(action_type, case, form))
+def _panel(action_type: ActionType, ctx: ActionContext, submitted) -> Markup:
+    """A submitted form is rendered with its errors; a blank one comes from
+    the panel cache (built only when the cache has none)."""
+    if submitted is not None:
+        return _render_panel(action_type, ctx.case, submitted)
+    if not action_type.cache_panel:
+        return _render_panel(action_type, ctx.case, action_type.make_form(ctx))
+    key = (g.section.code, ctx.case.id, action_type.name, g.language)
+    return portal().panels.get(key, lambda: _render_panel(action_type, ctx.case, action_type.make_form(ctx)))
 
 
 def _render_panel(action_type: ActionType, case: CaseView, form) -> Markup:
@@ -177,9 +181,7 @@ def _case_page(case: CaseView, forms: dict[str, Any], status: int = 200):
     counts = _counts()
     panels = []
     for action_type, ctx in _offered(case):
-        submitted = forms.get(action_type.name)
-        form = submitted or action_type.make_form(ctx)
-        panels.append((action_type, _panel(action_type, case, form, blank=submitted is None)))
+        panels.append((action_type, _panel(action_type, ctx, forms.get(action_type.name))))
     body = render_template(
         "case.html",
         case=case,
