@@ -27,7 +27,7 @@ catalogs: $(VENV)/.installed
 
 ## Extract the core's strings and update its catalogs (after changing strings).
 messages: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -o translations/messages.pot core
+	$(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o translations/messages.pot core
 	$(VENV)/bin/pybabel update -N -i translations/messages.pot -d translations
 	@for dir in plugins/*/ sections/*/; do \
 	  if [ -d $$dir/translations ]; then \

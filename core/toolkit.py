@@ -14,6 +14,7 @@ from flask_babel import Domain
 from markupsafe import Markup
 
 from core.countries import CountryField, country_choices, country_name
+from core.fields import SupporterEmailField, strip_whitespace
 from core.hookspecs import PROJECT
 from core.schema import run_migrations
 from core.web.portal import approved_actions, current_language, current_section, find_case, render_page
@@ -108,6 +109,7 @@ __all__ = [
     "SectionDefinition",
     "StoryText",
     "SuccessStory",
+    "SupporterEmailField",
     "SupporterDetails",
     "Undeliverable",
     "approved_actions",
@@ -119,4 +121,5 @@ __all__ = [
     "hookimpl",
     "render_page",
     "run_migrations",
+    "strip_whitespace",
 ]

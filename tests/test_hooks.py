@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from core.models import Delivery
 from core.web import template_hooks
-from tests.conftest import csrf_token, section_client, text_of
+from tests.conftest import csrf_token, section_client
 
 FRAGMENTS = textwrap.dedent(
     '''

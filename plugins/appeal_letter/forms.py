@@ -8,9 +8,9 @@ from typing import Any
 from flask_babel import format_number
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from core.toolkit import PluginTranslations
+from core.toolkit import PluginTranslations, SupporterEmailField
 
 i18n = PluginTranslations(__file__)
 _l = i18n.lazy_gettext
@@ -27,9 +27,6 @@ MARKUP = re.compile(r"<[A-Za-z/!?]")
 PREVIEW, SEND, EDIT = "preview", "send", "edit"
 
 
-def _strip(value: str | None) -> str | None:
-    """Phones' autocomplete often adds a trailing space."""
-    return value.strip() if isinstance(value, str) else value
 
 
 def _fold(value: str | None) -> str | None:
@@ -74,17 +71,7 @@ def consent_when_sending(form: Any, field: Any) -> None:
 
 def _email_field(field_id: str) -> EmailField:
     # The same rules as the petition: the address is how a repeat is recognised.
-    return EmailField(
-        _l("Email address"),
-        id=field_id,
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Please enter your email address.")),
-            Length(max=254, message=_l("This email address is too long.")),
-            Email(_l("This does not look like an email address. Please check it."), check_deliverability=False),
-        ],
-        render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": 254},
-    )
+    return SupporterEmailField(id=field_id)
 
 
 class LetterForm(FlaskForm):

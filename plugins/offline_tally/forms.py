@@ -6,11 +6,11 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectChoice, SelectField, StringField
-from wtforms.validators import DataRequired, Email, Length, StopValidation
+from wtforms import IntegerField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, Length, StopValidation
 from wtforms.widgets import TextInput
 
-from core.toolkit import PluginTranslations
+from core.toolkit import PluginTranslations, SupporterEmailField, strip_whitespace
 
 i18n = PluginTranslations(__file__)
 _l = i18n.lazy_gettext
@@ -25,9 +25,6 @@ KINDS = (
 )
 
 
-def _strip(value: str | None) -> str | None:
-    """Phones' autocomplete often adds a trailing space."""
-    return value.strip() if isinstance(value, str) else value
 
 
 class LetterCountField(IntegerField):
@@ -77,7 +74,7 @@ class TallyForm(FlaskForm):
     )
     group = StringField(
         _l("Name of the group or school"),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             DataRequired(_l("Please enter the name of your group.")),
             Length(max=120, message=_l("Please use at most 120 characters.")),
@@ -92,20 +89,13 @@ class TallyForm(FlaskForm):
     )
     town = StringField(
         _l("Town"),
-        filters=[_strip],
+        filters=[strip_whitespace],
         validators=[
             DataRequired(_l("Please enter your town.")),
             Length(max=100, message=_l("Please use at most 100 characters.")),
         ],
         render_kw={"autocomplete": "address-level2", "maxlength": 100},
     )
-    email = EmailField(
-        _l("Contact email address"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Please enter an email address where the section can reach you.")),
-            Length(max=254, message=_l("This email address is too long.")),
-            Email(_l("This does not look like an email address. Please check it."), check_deliverability=False),
-        ],
-        render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": 254},
+    email = SupporterEmailField(
+        _l("Contact email address"), required_message=_l("Please enter an email address where the section can reach you.")
     )
