@@ -141,3 +141,55 @@ def test_user_written_text_is_escaped(app, fr):
     html = response.get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@pytest.fixture
+def section_settings(monkeypatch):
+    """Give the French section some petition settings before the app starts."""
+    import dataclasses
+
+    import sections.fr
+
+    def apply(settings):
+        section = dataclasses.replace(sections.fr.SECTION, plugin_settings={"petition": settings})
+        monkeypatch.setattr(sections.fr, "SECTION", section)
+
+    return apply
+
+
+def test_a_section_can_leave_out_the_name_and_make_the_country_optional(section_settings, make_app):
+    section_settings({"name": "hidden", "country": "optional"})
+    app = make_app()
+    fr = section_client(app, "fr.localhost")
+    html = petition_panel(fr.get("/cases/sonia-dahmani"))
+    assert 'name="name"' not in html
+    assert "Pays (facultatif)" in html
+    response = sign(fr, name=None, country=None)
+    assert response.status_code == 303
+    with app.extensions["ecrire"].db.session() as session:
+        supporter = session.scalars(select(Supporter)).one()
+    # No name asked; the country select starts on the section's country.
+    assert (supporter.name, supporter.country) == ("", "FR")
+    # The Belgian section keeps the defaults.
+    assert 'name="name"' in petition_panel(section_client(app, "be.localhost").get("/cases/sonia-dahmani"))
+
+
+def test_a_required_field_stays_required(section_settings, make_app):
+    section_settings({"country": "required"})
+    fr = section_client(make_app(), "fr.localhost")
+    assert sign(fr, name="").status_code == 422
+
+
+def test_a_wrong_setting_is_named_and_leaves_the_rest_of_the_page(section_settings, make_app, caplog):
+    section_settings({"country": "sometimes"})
+    page = section_client(make_app(), "fr.localhost").get("/cases/sonia-dahmani")
+    assert page.status_code == 200
+    assert "Cette action n’est pas disponible pour le moment." in text_of(page)
+    assert "petition setting 'country' must be required, optional or hidden" in caplog.text
+    assert "'petition' failed to render" in caplog.text
+
+
+def petition_panel(response) -> str:
+    match = re.search(r'<details class="panel" id="act-petition".*?</details>', response.get_data(as_text=True), re.S)
+    assert match, "no petition panel"
+    return match.group(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from babel import Locale
@@ -123,22 +124,23 @@ def _panel(action_type: ActionType, ctx: ActionContext, submitted) -> Markup:
     """A submitted form is rendered with its errors; a blank one comes from
     the panel cache (built only when the cache has none)."""
     if submitted is not None:
-        return _render_panel(action_type, ctx.case, submitted)
+        return _render_panel(action_type, ctx, lambda: submitted)
     if not action_type.cache_panel:
-        return _render_panel(action_type, ctx.case, action_type.make_form(ctx))
+        return _render_panel(action_type, ctx, lambda: action_type.make_form(ctx))
     key = (g.section.code, ctx.case.id, action_type.name, g.language)
-    return portal().panels.get(key, lambda: _render_panel(action_type, ctx.case, action_type.make_form(ctx)))
+    return portal().panels.get(key, lambda: _render_panel(action_type, ctx, lambda: action_type.make_form(ctx)))
 
 
-def _render_panel(action_type: ActionType, case: CaseView, form) -> Markup:
-    """One action's panel; a plugin whose template fails is left out and
-    logged by name rather than taking the case page down."""
+def _render_panel(action_type: ActionType, ctx: ActionContext, form: Callable[[], Any]) -> Markup:
+    """One action's panel; a plugin whose form or template fails is left
+    out and logged by name rather than taking the case page down."""
+    case = ctx.case
     extra = action_type.translations.template_globals() if action_type.translations else {}
     try:
         return Markup(
             render_template(
                 action_type.template,
-                form=form,
+                form=form(),
                 case=case,
                 action=action_type,
                 submit_url=url_for("portal.take_action", case_id=case.id, action_name=action_type.name),

@@ -1,9 +1,14 @@
-"""Petition signature: name, email, country and consent; one per supporter and case."""
+"""Petition signature: name, email, country and consent; one per supporter and case.
+
+A section chooses which of the name and country it asks for, in its
+``plugin_settings["petition"]``: ``{"name": "required" | "optional" |
+"hidden", "country": ...}`` (both required by default). The email address
+is always required: it is how a signature is counted once."""
 from __future__ import annotations
 
 from core.toolkit import ActionContext, ActionRecord, ActionType, SupporterDetails, hookimpl
 
-from plugins.petition.forms import SignatureForm, i18n
+from plugins.petition.forms import CONFIGURABLE, SignatureForm, i18n
 
 
 class PetitionSignature(ActionType):
@@ -18,11 +23,15 @@ class PetitionSignature(ActionType):
     def make_form(self, context: ActionContext, formdata=None) -> SignatureForm:
         form = SignatureForm(formdata=formdata)
         form.set_countries(context.language, default=context.section.country)
+        for name in CONFIGURABLE:
+            form.ask(name, context.settings.get(name, "required"))
         return form
 
     def record(self, form: SignatureForm, context: ActionContext) -> ActionRecord:
+        name = form.name.data if "name" in form else ""
+        country = form.country.data if "country" in form else ""
         return ActionRecord(
-            supporter=SupporterDetails(email=form.email.data, name=form.name.data.strip(), country=form.country.data),
+            supporter=SupporterDetails(email=form.email.data, name=(name or "").strip(), country=country or ""),
             payload={"language": context.language},
         )
 

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from core.toolkit import CountryField, PluginTranslations, SupporterEmailField, strip_whitespace
 
 i18n = PluginTranslations(__file__)
 _l = i18n.lazy_gettext
 
+
+
+#: Fields a section may make optional or leave out.
+CONFIGURABLE = ("name", "country")
 
 
 class SignatureForm(FlaskForm):
@@ -30,6 +34,17 @@ class SignatureForm(FlaskForm):
         _l("I agree that my name and country will be handed over to the authorities with this petition."),
         validators=[DataRequired(_l("Please tick this box so we can hand over your signature."))],
     )
+
+    def ask(self, name: str, mode: str) -> None:
+        """Apply a section's choice for a field: required, optional or hidden."""
+        if mode == "hidden":
+            delattr(self, name)
+        elif mode == "optional":
+            field = self[name]
+            field.validators = [Optional(), *(v for v in field.validators if not isinstance(v, (DataRequired, InputRequired)))]
+            field.flags.required = False
+        elif mode != "required":
+            raise ValueError(f"petition setting {name!r} must be required, optional or hidden, not {mode!r}")
 
     def set_countries(self, language: str, default: str) -> None:
         self.country.localise(language, default)
