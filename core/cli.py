@@ -8,7 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import catalogue, moderation, outbox, plugin_state, schema
+from core import catalogue, moderation, outbox, plugin_check, plugin_state, scaffold, schema
 
 
 def _portal():
@@ -180,6 +180,10 @@ def moderation_reject(section: str, action_id: int, reason: str) -> None:
     except moderation.ModerationError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"#{action_id} rejected")
+
+
+plugins_cli.add_command(scaffold.new_command)
+plugins_cli.add_command(plugin_check.check_command)
 
 
 def register(app: Flask) -> None:
