@@ -1,13 +1,13 @@
-"""Shared fixtures: a migrated database per test, an app per test, and a
-client per section host."""
+"""The project's own fixtures, on top of ``core.testing`` (the pytest plugin
+shipped for plugin authors, which gives ``make_app``, ``smtp_sink``,
+``outside_plugin`` and the helpers re-exported here): the demo app, a client
+per demo section, petition helpers, hook-call monitoring, a real browser."""
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import sys
 import threading
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,21 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from core import catalogue, plugin_state, schema
-from core.app import create_app
 from core.plugins import PluginRegistry
+from core.testing import TEST_CONFIG, SectionClient, load_demo_data, section_client
+
+__all__ = ["TEST_CONFIG", "SectionClient", "load_demo_data", "section_client"]  # re-exported for the test modules
 
 #: Hook names some plugin implementation answered during this test session.
 CALLED_HOOKS: set[str] = set()
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret",
-    "PLUGIN_STATE_SECONDS": 0,
-    "CASE_CACHE_SECONDS": 0,
-    "COUNTER_CACHE_SECONDS": 0,
-}
-
 
 def _monitor(app: Flask) -> None:
     def before(hook_name, hook_impls, kwargs):
@@ -56,75 +48,15 @@ def _record_direct_calls():
     PluginRegistry.call_each = original
 
 
-@pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory) -> Path:
-    """A SQLite file with every migration applied, copied for each test."""
-    folder = tmp_path_factory.mktemp("template")
-    path = folder / "template.sqlite3"
-    app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{path}"})
-    schema.upgrade(app.extensions["ecrire"])
-    app.extensions["ecrire"].db.dispose()
-    return path
-
-
-AppFactory = Callable[..., Flask]
-
-
-@pytest.fixture
-def make_app(tmp_path, migrated_template, monkeypatch) -> Iterator[AppFactory]:
-    """Build an app on a fresh copy of the migrated database, with the demo
-    sections and cases loaded (as ``make run`` does)."""
-    monkeypatch.setenv("ECRIRE_INSTANCE", str(tmp_path / "instance"))
-    apps: list[Flask] = []
-
-    def factory(load_demo: bool = True, **config) -> Flask:
-        db_file = tmp_path / f"portal{len(apps)}.sqlite3"
-        shutil.copy(migrated_template, db_file)
-        app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{db_file}", **config})
-        if load_demo:
-            load_demo_data(app)
-        _monitor(app)
-        apps.append(app)
-        return app
-
-    yield factory
-    for app in apps:
-        app.extensions["ecrire"].db.dispose()
-
-
-def load_demo_data(app: Flask) -> None:
-    portal = app.extensions["ecrire"]
-    with portal.db.writing() as session:
-        plugin_state.ensure_sections(session, portal.registry)
-        catalogue.sync(session, portal.registry)
-    portal.catalogue.invalidate()
+def pytest_ecrire_app_created(app: Flask) -> None:
+    """Every app a test makes reports which hooks its plugins answered."""
+    _monitor(app)
 
 
 @pytest.fixture
 def app(make_app) -> Flask:
+    """The demo portal: both demo sections with their default plugins and cases."""
     return make_app()
-
-
-class SectionClient(FlaskClient):
-    """A test client whose requests carry one section's host name."""
-
-    host = "localhost"
-    extra_headers: dict[str, str] = {}
-
-    def open(self, *args, **kwargs):
-        headers = dict(kwargs.pop("headers", None) or {})
-        headers.setdefault("Host", self.host)
-        for name, value in self.extra_headers.items():
-            headers.setdefault(name, value)
-        kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
-
-
-def section_client(app: Flask, host: str, **headers: str) -> SectionClient:
-    client = SectionClient(app, app.response_class, use_cookies=True)
-    client.host = host
-    client.extra_headers = {name.replace("_", "-"): value for name, value in headers.items()}
-    return client
 
 
 @pytest.fixture
@@ -214,38 +146,10 @@ def pytest_collection_modifyitems(session, config, items):
     for item in meta:
         items.remove(item)
         items.append(item)
-    config.ecrire_full_run = not (config.option.keyword or config.option.markexpr or config.option.lf) and all(
+    config.ecrire_full_run = not (config.option.keyword or config.option.markexpr or getattr(config.option, "lf", False)) and all(
         Path(arg).resolve() == Path(config.rootpath, "tests").resolve() or arg == str(config.rootpath)
         for arg in (config.args or [str(Path(config.rootpath, "tests"))])
     )
-
-
-@pytest.fixture
-def outside_plugin(tmp_path, monkeypatch) -> Callable[..., str]:
-    """Install a tiny distribution the way pip would: a package folder plus a
-    ``.dist-info`` with an ``ecrire.plugins`` entry point, on ``sys.path``.
-    The portal finds it through ``importlib.metadata``, never by path."""
-    site = tmp_path / "site-packages"
-    site.mkdir()
-    monkeypatch.syspath_prepend(str(site))
-    before = set(sys.modules)
-
-    def install(dist_name: str, files: dict[str, str], entry_points: dict[str, str], version: str = "0.1.0") -> str:
-        for relative, content in files.items():
-            path = site / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding="utf-8")
-        info = site / f"{dist_name.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist_name}\nVersion: {version}\n")
-        lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
-        (info / "entry_points.txt").write_text(f"[ecrire.plugins]\n{lines}\n")
-        (info / "RECORD").write_text("")
-        return str(site)
-
-    yield install
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
 
 
 # -- screenshots of the supporter journey, listed at the end of the run ------------
