@@ -30,7 +30,7 @@ Fixtures
 
 Helpers
     ``section_client(app, host, **headers)``: a test client for one section's
-    host name (``accept_language="nl"`` sends ``Accept-Language: nl``).
+    host name (``accept_language="pt-BR"`` sends ``Accept-Language: pt-BR``).
     ``take_action(client, case_id, action_name, **fields)``: takes an action
     from the case page as a supporter would; returns the response.
     ``read_counts(app)``: a fresh :class:`~core.counters.Counts` snapshot.
@@ -200,7 +200,7 @@ class SectionClient(FlaskClient):
 
 def section_client(app: Flask, host: str, **headers: str) -> SectionClient:
     """A client for ``host`` (e.g. ``"fr.localhost"``); keyword headers use
-    underscores for dashes: ``accept_language="nl"``."""
+    underscores for dashes: ``accept_language="pt-BR"``."""
     client = SectionClient(app, app.response_class, use_cookies=True)
     client.host = host
     client.extra_headers = {name.replace("_", "-"): value for name, value in headers.items()}

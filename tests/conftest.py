@@ -170,3 +170,11 @@ def screenshot(page, name: str) -> Path:
 def pytest_terminal_summary(terminalreporter):
     if SAVED_SCREENSHOTS:
         terminalreporter.write_line(f"screenshots of the supporter pages ({len(SAVED_SCREENSHOTS)}): {SCREENSHOTS}")
+
+
+def rows(app: Flask, model) -> list:
+    """Every stored row of a model, oldest first (to check what was kept)."""
+    from sqlalchemy import select
+
+    with app.extensions["ecrire"].db.session() as session:
+        return list(session.scalars(select(model).order_by(model.id)))

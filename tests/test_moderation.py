@@ -5,6 +5,7 @@ import textwrap
 
 import pytest
 
+from core.testing import read_counts
 from tests.conftest import csrf_token, section_client, text_of
 
 CARDS = textwrap.dedent(
@@ -76,10 +77,7 @@ def send(client, message, case_id="damisoa"):
     assert client.post(f"/cases/{case_id}/act/card", data={"csrf_token": token, "message": message}).status_code == 303
 
 
-def counts(app):
-    portal = app.extensions["ecrire"]
-    with portal.db.session() as session:
-        return portal.counts.get(session, fresh=True)
+counts = read_counts  # a fresh snapshot, not the pages' cache
 
 
 def test_moderated_action_counts_only_once_approved(cards_app):

@@ -8,7 +8,6 @@ import pytest
 
 from core.app import ROOT, create_app
 from core.plugins import PluginError
-
 from tests.conftest import TEST_CONFIG, csrf_token, section_client, text_of
 
 CALL_EMBASSY = textwrap.dedent(

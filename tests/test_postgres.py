@@ -11,8 +11,8 @@ from sqlalchemy import select
 from core import counters, schema
 from core.models import Action
 from tests.conftest import TEST_CONFIG, load_demo_data, section_client, sign, text_of
-from tests.test_counters import count_concurrently
 from tests.postgres_server import PostgresServer, find_bindir
+from tests.test_counters import count_concurrently
 
 
 @pytest.fixture(scope="module")

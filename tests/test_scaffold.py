@@ -15,7 +15,6 @@ from flask import Flask
 
 from core.app import ROOT
 from core.toolkit import Delivered, DeliveryItem, Recipient
-
 from tests.conftest import csrf_token, section_client, text_of
 
 

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from core.models import Action, Delivery, Supporter
+from core.testing import read_counts
 from tests.conftest import csrf_token, section_client, text_of
 
 CASE = "sonia-dahmani"
@@ -59,8 +60,7 @@ def rows(app, model, *where):
         return list(session.scalars(select(model).where(*where)))
 
 
-def counts(app):
-    return portal(app).counts.get(portal(app).db.session(), fresh=True)
+counts = read_counts  # a fresh snapshot, not the pages' cache
 
 
 def cli(app, *args: str) -> None:

@@ -7,10 +7,10 @@ import html as htmllib
 import re
 
 import pytest
-from sqlalchemy import select
 
 from core.models import Action, Supporter
-from tests.conftest import section_client, sign, text_of
+from core.testing import read_counts
+from tests.conftest import rows, section_client, sign, text_of
 
 CASE = "sonia-dahmani"
 XSS = "<script>alert(1)</script>"
@@ -35,15 +35,9 @@ def report(client, case_id: str = CASE, **fields: str | None):
     return client.post(f"/cases/{case_id}/act/offline-tally", data=form)
 
 
-def counts(app):
-    portal = app.extensions["ecrire"]
-    with portal.db.session() as session:
-        return portal.counts.get(session, fresh=True)
+counts = read_counts  # a fresh snapshot, not the pages' cache
 
 
-def rows(app, model) -> list:
-    with app.extensions["ecrire"].db.session() as session:
-        return list(session.scalars(select(model).order_by(model.id)))
 
 
 def panel(response) -> str:

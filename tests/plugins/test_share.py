@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core.models import Action, Case, Supporter
+from core.testing import read_counts
 from tests.conftest import section_client, text_of
 
 CASE = "sonia-dahmani"
@@ -63,10 +64,7 @@ def confirm(client, case_id: str = CASE, posted: bool = True):
     return client.post(f"/cases/{case_id}/act/share", data=data)
 
 
-def counts(app):
-    portal = app.extensions["ecrire"]
-    with portal.db.session() as session:
-        return portal.counts.get(session, fresh=True)
+counts = read_counts  # a fresh snapshot, not the pages' cache
 
 
 def stored(app, model) -> int:

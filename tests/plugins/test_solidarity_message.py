@@ -8,10 +8,10 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
 
 from core.models import Action, Delivery, Supporter
-from tests.conftest import csrf_token, section_client, text_of
+from core.testing import read_counts
+from tests.conftest import csrf_token, rows, section_client, text_of
 
 CASE = "damisoa"
 WALL = f"/x/solidarity_message/{CASE}"
@@ -29,15 +29,9 @@ def send(client, case_id: str = CASE, **fields: str | None):
     return client.post(f"/cases/{case_id}/act/solidarity", data=data)
 
 
-def counts(app):
-    portal = app.extensions["ecrire"]
-    with portal.db.session() as session:
-        return portal.counts.get(session, fresh=True)
+counts = read_counts  # a fresh snapshot, not the pages' cache
 
 
-def rows(app, model) -> list:
-    with app.extensions["ecrire"].db.session() as session:
-        return list(session.scalars(select(model).order_by(model.id)))
 
 
 def cli(app, *args: str):
