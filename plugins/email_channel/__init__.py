@@ -1,0 +1,1 @@
+"""Email delivery channel (work in progress)."""

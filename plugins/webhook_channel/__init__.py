@@ -1,0 +1,1 @@
+"""Webhook delivery channel (work in progress)."""
