@@ -41,9 +41,12 @@ setup: $(VENV)/.installed catalogs
 	$(FLASK) demo load
 
 ## Set up, then serve on http://fr.localhost:5000/ and http://be.localhost:5000/
+## with one delivery worker next to gunicorn (both stop with Ctrl-C).
 run: setup
 	@echo "Portal: http://fr.localhost:5000/  http://be.localhost:5000/"
-	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
+	@$(FLASK) deliveries run & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 ## Debian packages the tests use: a real PostgreSQL server and Chromium
 ## (driven by Playwright). Installed when missing and we are root; otherwise

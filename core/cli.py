@@ -2,13 +2,25 @@
 from __future__ import annotations
 
 import signal
+import threading
 import time
+from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
-from core import catalogue, moderation, outbox, plugin_check, plugin_state, scaffold, schema
+from core import (
+    catalogue,
+    moderation,
+    outbox,
+    plugin_check,
+    plugin_state,
+    scaffold,
+    schema,
+)
+from core.models import Delivery
 
 
 def _portal():
@@ -120,30 +132,81 @@ def demo_load(ctx: click.Context) -> None:
 
 @deliveries_cli.command("run")
 @click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls.")
-def deliveries_run(once: bool, interval: float) -> None:
-    """Deliver due outbox items until stopped (Ctrl-C / SIGTERM); --once drains what is due and exits."""
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between polls when nothing is due.")
+@click.option("--batch", default=100, show_default=True, help="Items claimed at a time.")
+def deliveries_run(once: bool, interval: float, batch: int) -> None:
+    """Deliver due outbox items until stopped (Ctrl-C / SIGTERM); --once drains what is due and exits.
+
+    A stop request is honoured between items, never between a send and its
+    mark; the rest of the claimed batch is handed back for the next worker.
+    """
     portal = _portal()
-    stopping = False
+    stop = threading.Event()
+    previous: dict[int, Any] = {}
 
-    def stop(*_args) -> None:
-        nonlocal stopping
-        stopping = True
+    def request_stop(signum: int, _frame: Any) -> None:
+        if stop.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt  # a second Ctrl-C: the operator insists
+        stop.set()
+        click.echo(f"{signal.Signals(signum).name}: stopping after the current item", err=True)
 
-    signal.signal(signal.SIGTERM, stop)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            previous[signum] = signal.signal(signum, request_stop)
+        except ValueError:  # not the main thread (an embedding test): no signals
+            pass
     total = outbox.WorkerReport()
-    while not stopping:
-        report = outbox.deliver_due(portal)
-        for error in report.errors:
-            click.echo(f"  {error}", err=True)
-        total.delivered += report.delivered
-        total.retrying += report.retrying
-        total.failed += report.failed
-        if not report.handled:
-            if once:
-                break
-            time.sleep(interval)
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            report = outbox.deliver_due(portal, batch, should_stop=stop.is_set)
+            for error in report.errors:
+                click.echo(f"  {error}", err=True)
+            if report.handled or report.released:
+                click.echo(
+                    f"batch: {report.delivered} done, {report.retrying} to retry, {report.failed} failed"
+                    f"{f', {report.released} handed back' if report.released else ''}"
+                    f" in {time.monotonic() - started:.2f}s",
+                    err=True,
+                )
+            total.add(report)
+            if not report.handled:
+                if once:
+                    break
+                stop.wait(interval)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     click.echo(f"delivered {total.delivered}, retrying {total.retrying}, failed {total.failed}")
+
+
+@deliveries_cli.command("status")
+@click.option("--limit", default=50, show_default=True, help="Failed and unrouted items listed at most.")
+def deliveries_status(limit: int) -> None:
+    """Counts by status and channel, then the failed and unrouted items with
+    their last error: the admin's view until the web admin has one."""
+    portal = _portal()
+    with portal.db.session() as session:
+        counts = session.execute(
+            select(Delivery.status, Delivery.channel, func.count()).group_by(Delivery.status, Delivery.channel)
+        ).all()
+        problems = session.scalars(
+            select(Delivery)
+            .where(Delivery.status.in_(("failed", "unrouted")))
+            .order_by(Delivery.status, Delivery.id)
+            .limit(limit)
+        ).all()
+    by_status: dict[str, int] = {}
+    for status, channel, count in sorted(counts, key=lambda r: (r[0], r[1] or "")):
+        by_status[status] = by_status.get(status, 0) + count
+        click.echo(f"{status:9} {channel or '-':20} {count}")
+    click.echo(", ".join(f"{status} {count}" for status, count in sorted(by_status.items())) or "no deliveries")
+    for row in problems:
+        when = row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else "?"
+        click.echo(
+            f"{row.status} #{row.id} {row.section_code} {row.case_id or '-'} {row.kind} via {row.channel or '-'}"
+            f" ({row.attempts} attempts, {when}): {row.last_error or 'no route'}"
+        )
 
 
 @moderation_cli.command("list")

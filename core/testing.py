@@ -273,14 +273,12 @@ def run_worker_once(app: Flask) -> WorkerReport:
     rounds until one handles nothing (items to retry wait for their back-off)."""
     portal = app.extensions["ecrire"]
     total = WorkerReport()
-    while True:
-        report = outbox.deliver_due(portal)
-        total.delivered += report.delivered
-        total.retrying += report.retrying
-        total.failed += report.failed
-        total.errors.extend(report.errors)
-        if not report.handled:
-            return total
+    with app.app_context():  # channels read the app's settings, as under `flask deliveries run`
+        while True:
+            report = outbox.deliver_due(portal)
+            total.add(report)
+            if not report.handled:
+                return total
 
 
 # -- a real SMTP server ------------------------------------------------------------

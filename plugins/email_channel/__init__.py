@@ -1,1 +1,281 @@
-"""Email delivery channel (work in progress)."""
+"""Email delivery channel: one plain-text email per outbox item, over SMTP.
+
+Routing names the channel ``"email"`` and gives a recipient with an email
+address. Each item becomes one UTF-8 email from the section's address, with
+the section as Reply-To (never the supporter: their address stays with the
+section) and a Message-ID derived from the item's stable key, so a resend
+after a worker crash carries the same Message-ID and the receiving side can
+deduplicate it.
+
+Settings are read at delivery time, from the Flask config when the worker
+runs in an app context (``flask deliveries run`` does), else from
+environment variables of the same name:
+
+``ECRIRE_SMTP_HOST`` (localhost), ``ECRIRE_SMTP_PORT`` (25),
+``ECRIRE_SMTP_USER``/``ECRIRE_SMTP_PASSWORD`` (no login when unset),
+``ECRIRE_SMTP_STARTTLS`` (off), ``ECRIRE_SMTP_TIMEOUT`` (20 s),
+``ECRIRE_MAIL_FROM`` (``ecrire@localhost``),
+``ECRIRE_MAIL_FROM_BY_SECTION`` (``{code: address}``, a dict in the config
+or JSON in the environment), ``ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE`` (30).
+
+A digest mode (one email per batch to one authority) needs the bundling
+work, which is not designed yet; it is left out.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import smtplib
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any
+
+from flask import current_app, has_app_context
+
+from core.toolkit import (
+    Delivered,
+    DeliveryChannel,
+    DeliveryItem,
+    DeliveryResult,
+    RetryLater,
+    Undeliverable,
+    hookimpl,
+)
+
+DEFAULT_FROM = "ecrire@localhost"
+
+#: Subject lines per language; "{who}" is the case's person (or its id).
+LETTER_SUBJECTS: Mapping[str, str] = {
+    "en": "Appeal for {who}",
+    "fr": "Appel en faveur de {who}",
+    "nl": "Oproep voor {who}",
+    "de": "Appell für {who}",
+    "es": "Llamamiento en favor de {who}",
+    "pt": "Apelo em favor de {who}",
+    "it": "Appello per {who}",
+}
+CARD_SUBJECTS: Mapping[str, str] = {
+    "en": "A message of solidarity for {who}",
+    "fr": "Un message de solidarité pour {who}",
+    "nl": "Een solidariteitsboodschap voor {who}",
+    "de": "Eine Solidaritätsbotschaft für {who}",
+    "es": "Un mensaje de solidaridad para {who}",
+    "pt": "Uma mensagem de solidariedade para {who}",
+    "it": "Un messaggio di solidarietà per {who}",
+}
+
+
+# -- settings -------------------------------------------------------------------
+
+
+def _setting(name: str, default: Any = None) -> Any:
+    """The Flask config first (when there is an app context), then the
+    environment: the worker may run outside an app context."""
+    if has_app_context():
+        value = current_app.config.get(name)
+        if value is not None:
+            return value
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 20.0
+    mail_from: str = DEFAULT_FROM
+    from_by_section: Mapping[str, str] = field(default_factory=dict)
+    per_recipient_per_minute: int = 30
+
+    @classmethod
+    def current(cls) -> MailSettings:
+        by_section = _setting("ECRIRE_MAIL_FROM_BY_SECTION", {})
+        if isinstance(by_section, str):
+            by_section = json.loads(by_section)
+        return cls(
+            host=str(_setting("ECRIRE_SMTP_HOST", "localhost")),
+            port=int(_setting("ECRIRE_SMTP_PORT", 25)),
+            user=_setting("ECRIRE_SMTP_USER"),
+            password=_setting("ECRIRE_SMTP_PASSWORD"),
+            starttls=_flag(_setting("ECRIRE_SMTP_STARTTLS", False)),
+            timeout=float(_setting("ECRIRE_SMTP_TIMEOUT", 20.0)),
+            mail_from=str(_setting("ECRIRE_MAIL_FROM", DEFAULT_FROM)),
+            from_by_section=dict(by_section),
+            per_recipient_per_minute=int(_setting("ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE", 30)),
+        )
+
+    def sender(self, section_code: str) -> str:
+        return self.from_by_section.get(section_code) or self.mail_from
+
+
+# -- rate limit -------------------------------------------------------------------
+
+
+class RecipientRateLimiter:
+    """At most N sends per recipient in any 60-second window, in process
+    memory: an authority's inbox is not flooded by one worker. (Several
+    worker processes each have their own window.)"""
+
+    WINDOW = 60.0
+
+    def __init__(self) -> None:
+        self._sent: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, recipient: str, limit: int) -> float | None:
+        """Reserve a slot; returns its stamp (to release on failure) or None."""
+        now = time.monotonic()
+        key = recipient.lower()
+        with self._lock:
+            stamps = self._sent.setdefault(key, deque())
+            while stamps and stamps[0] <= now - self.WINDOW:
+                stamps.popleft()
+            if len(stamps) >= limit:
+                return None
+            stamps.append(now)
+            return now
+
+    def release(self, recipient: str, stamp: float) -> None:
+        """Give a slot back: the email was not sent."""
+        with self._lock:
+            stamps = self._sent.get(recipient.lower())
+            if stamps and stamp in stamps:
+                stamps.remove(stamp)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._sent.clear()
+
+
+#: Shared by every channel instance of the process (one per section).
+RATE_LIMITER = RecipientRateLimiter()
+
+
+# -- the message --------------------------------------------------------------------
+
+
+def message_id(key: str, sender: str) -> str:
+    """The same for every attempt at one item: receivers dedupe on it."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+    return f"<{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+
+
+def _language(item: DeliveryItem) -> str:
+    return str(item.body.get("language") or "en").split("-")[0].lower()
+
+
+def subject(item: DeliveryItem) -> str:
+    who = str(item.body.get("person") or item.case_id or "")
+    table = CARD_SUBJECTS if item.kind == "card" else LETTER_SUBJECTS
+    template = table.get(_language(item)) or table["en"]
+    return template.format(who=who).strip()
+
+
+def _clean(value: Any) -> str:
+    """A textarea submits CRLF; the email policy adds its own line ends."""
+    return str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _lines(*parts: Any) -> str:
+    return "\n".join(_clean(p) for p in parts if _clean(p))
+
+
+def text_body(item: DeliveryItem) -> str:
+    body = item.body
+    if item.kind == "card":
+        return f"{_clean(body.get('message'))}\n\n{_lines(body.get('first_name'), body.get('town'))}\n"
+    text = _clean(body.get("text"))
+    return f"{text}\n\n{_lines(body.get('signature'), body.get('town'))}\n"
+
+
+def build_message(item: DeliveryItem, settings: MailSettings) -> EmailMessage:
+    sender = settings.sender(item.section_code)
+    recipient = item.recipient
+    message = EmailMessage()
+    message["Message-ID"] = message_id(item.key, sender)
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["From"] = sender
+    message["Reply-To"] = sender
+    name, address = recipient.name, recipient.email or ""
+    message["To"] = Address(display_name=name, addr_spec=address) if name else address
+    message["Subject"] = subject(item)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text_body(item), charset="utf-8")
+    return message
+
+
+# -- sending -------------------------------------------------------------------------
+
+
+def _send(message: EmailMessage, recipient: str, settings: MailSettings) -> None:
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        if settings.starttls:
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.user:
+            smtp.login(settings.user, settings.password or "")
+        smtp.send_message(message, to_addrs=[recipient])
+
+
+def _classify(exc: Exception) -> DeliveryResult:
+    """SMTP's answer as a delivery result: 5xx about the recipient or the
+    content is permanent; everything else (down, time-out, 4xx, a sender or
+    login problem an operator can fix) is retried."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = list(exc.recipients.values())
+        reason = "; ".join(f"{code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}" for code, msg in answers)
+        if answers and all(code >= 500 for code, _ in answers):
+            return Undeliverable(f"recipient refused: {reason}")
+        return RetryLater(f"recipient refused for now: {reason}")
+    if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500:
+        return Undeliverable(f"message refused: {exc.smtp_code} {exc.smtp_error!r}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return RetryLater(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}")
+    return RetryLater(f"SMTP unavailable: {type(exc).__name__}: {exc}")
+
+
+class EmailChannel(DeliveryChannel):
+    """One email per item to ``item.recipient.email``. Keeps no per-item state."""
+
+    name = "email"
+
+    def __init__(self, limiter: RecipientRateLimiter = RATE_LIMITER) -> None:
+        self.limiter = limiter
+
+    def deliver(self, item: DeliveryItem) -> DeliveryResult:
+        recipient = (item.recipient.email or "").strip()
+        if not recipient:
+            return Undeliverable("no email address for this recipient")
+        settings = MailSettings.current()
+        stamp = self.limiter.acquire(recipient, settings.per_recipient_per_minute)
+        if stamp is None:
+            return RetryLater(f"rate limit for {recipient}")
+        message = build_message(item, settings)
+        try:
+            _send(message, recipient, settings)
+        except (smtplib.SMTPException, OSError) as exc:
+            self.limiter.release(recipient, stamp)
+            return _classify(exc)
+        return Delivered(reference=str(message["Message-ID"]))
+
+
+@hookimpl
+def ecrire_delivery_channels() -> list[DeliveryChannel]:
+    return [EmailChannel()]

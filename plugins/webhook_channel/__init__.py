@@ -1,1 +1,202 @@
-"""Webhook delivery channel (work in progress)."""
+"""Webhook delivery channel: POST each item, signed, to the section's CRM.
+
+This is how a section feeds its CRM. The section chooses what flows there:
+the document carries only what the outbox item carries (its recipient and the
+body the action type put in it), nothing else about the supporter.
+
+Settings are read from the app config when an item is delivered::
+
+    ECRIRE_WEBHOOKS = {"fr": {"url": "https://crm.example.org/w4r", "secret": "..."}}
+
+(The admin issue will move these to per-section plugin settings; until then
+they live in the deployment's config.) ``deliver`` therefore needs an app
+context: ``flask deliveries run`` has one.
+
+The request
+-----------
+``POST url`` with a JSON document::
+
+    {"id": <idempotency key>, "section": "fr", "case": "...", "kind": "letter",
+     "recipient": {"name", "title", "address", "email"}, "body": {...},
+     "attempt": 1, "sent_at": "2026-11-24T23:00:00+00:00"}
+
+and the headers ``Content-Type: application/json``, ``X-Ecrire-Timestamp``
+(unix seconds), ``X-Ecrire-Idempotency-Key`` (the same on every attempt) and
+``X-Ecrire-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>``.
+
+How a receiver verifies it
+--------------------------
+1. Take the raw request body *as received* (before any JSON parsing) and the
+   two headers, and call :func:`verify_signature` (or do the same: HMAC the
+   bytes ``f"{timestamp}.".encode() + body`` with the shared secret and
+   compare with ``hmac.compare_digest``, never ``==``).
+2. Reject a timestamp more than 5 minutes away from your clock: a captured
+   request cannot be replayed later.
+3. Deduplicate on ``X-Ecrire-Idempotency-Key``: an item is sent again after a
+   time-out or a worker crash, so store the keys you accepted and answer a
+   repeat with 2xx without acting on it again.
+
+Answers: 2xx means accepted (optionally with a JSON ``{"id": ...}`` kept as
+the delivery reference); 5xx and 429 are retried with back-off; any other
+4xx (and 3xx: redirects are not followed, configure the final URL) marks
+the item failed at once.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import http.client
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, has_app_context
+
+from core.toolkit import (
+    Delivered,
+    DeliveryChannel,
+    DeliveryItem,
+    DeliveryResult,
+    RetryLater,
+    Undeliverable,
+    hookimpl,
+)
+
+#: Seconds before a request is abandoned (and retried later).
+TIMEOUT = 10.0
+#: How far a receiver lets a timestamp drift from its clock, in seconds.
+TOLERANCE = 300
+SIGNATURE_PREFIX = "sha256="
+#: Most of a response body read to find its ``id``.
+_MAX_RESPONSE = 64 * 1024
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The ``X-Ecrire-Signature`` value for ``body`` sent at ``timestamp``."""
+    message = f"{timestamp}.".encode("ascii") + body
+    return SIGNATURE_PREFIX + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def verify_signature(
+    secret: str,
+    timestamp: int | str,
+    body: bytes | str,
+    signature: str,
+    now: float | None = None,
+    tolerance: int = TOLERANCE,
+) -> bool:
+    """For receivers: whether a request is genuine and fresh.
+
+    ``timestamp`` and ``signature`` are the ``X-Ecrire-Timestamp`` and
+    ``X-Ecrire-Signature`` headers, ``body`` the raw body as received. A
+    timestamp more than ``tolerance`` seconds from ``now`` is refused, so an
+    old request cannot be replayed. Deduplicate on the idempotency key too.
+    """
+    try:
+        sent = int(str(timestamp).strip())
+    except ValueError:
+        return False
+    current = time.time() if now is None else now
+    if abs(current - sent) > tolerance:
+        return False
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    return hmac.compare_digest(sign(secret, sent, raw).encode("ascii"), (signature or "").strip().encode("utf-8", "replace"))
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib turns a redirected POST into a GET without the body and could
+    report it delivered: make a redirect an error instead."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _settings(section_code: str) -> Mapping[str, Any] | None:
+    hooks: Mapping[str, Mapping[str, Any]] = current_app.config.get("ECRIRE_WEBHOOKS") or {}
+    return hooks.get(section_code)
+
+
+def _reference(status: int, raw: bytes) -> str:
+    """``HTTP 200`` plus the receiver's id for the item when it gives one."""
+    try:
+        answer = json.loads(raw) if raw else None
+    except ValueError:
+        answer = None
+    if isinstance(answer, dict) and answer.get("id") not in (None, ""):
+        return f"HTTP {status} id={answer['id']}"
+    return f"HTTP {status}"
+
+
+class Webhook(DeliveryChannel):
+    """POST each item as signed JSON to the URL configured for its section."""
+
+    name = "webhook"
+
+    def document(self, item: DeliveryItem, sent_at: dt.datetime) -> dict[str, Any]:
+        recipient = item.recipient
+        return {
+            "id": item.key,
+            "section": item.section_code,
+            "case": item.case_id,
+            "kind": item.kind,
+            "recipient": {
+                "name": recipient.name,
+                "title": recipient.title,
+                "address": list(recipient.address),
+                "email": recipient.email,
+            },
+            "body": dict(item.body),
+            "attempt": item.attempt,
+            "sent_at": sent_at.isoformat(timespec="seconds"),
+        }
+
+    def deliver(self, item: DeliveryItem) -> DeliveryResult:
+        if not has_app_context():
+            return RetryLater("the webhook channel reads ECRIRE_WEBHOOKS and needs an app context")
+        settings = _settings(item.section_code)
+        url = (settings or {}).get("url")
+        if not url:
+            return Undeliverable(f"no webhook configured for section {item.section_code}")
+        if urlsplit(url).scheme not in ("http", "https"):
+            return Undeliverable(f"webhook URL for section {item.section_code} is not http(s)")
+        secret = (settings or {}).get("secret")
+        if not secret:
+            return Undeliverable(f"no webhook secret configured for section {item.section_code}")
+
+        timestamp = int(time.time())
+        sent_at = dt.datetime.fromtimestamp(timestamp, dt.UTC)
+        body = json.dumps(self.document(item, sent_at), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        request = urllib.request.Request(
+            url,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Ecrire-Timestamp": str(timestamp),
+                "X-Ecrire-Idempotency-Key": item.key,
+                "X-Ecrire-Signature": sign(secret, timestamp, body),
+            },
+        )
+        try:
+            with _opener.open(request, timeout=TIMEOUT) as response:
+                return Delivered(reference=_reference(response.status, response.read(_MAX_RESPONSE)))
+        except urllib.error.HTTPError as exc:
+            if exc.code >= 500 or exc.code == 429:
+                return RetryLater(f"webhook answered HTTP {exc.code}")
+            return Undeliverable(f"webhook refused the item: HTTP {exc.code}")
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:  # refused, reset, time-out, garbled
+            reason = getattr(exc, "reason", None) or exc
+            return RetryLater(f"webhook unreachable: {reason}")
+
+
+@hookimpl
+def ecrire_delivery_channels() -> list[DeliveryChannel]:
+    return [Webhook()]
