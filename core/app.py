@@ -5,6 +5,7 @@ tests) never share plugins or caches.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -35,6 +36,15 @@ def _parse_hosts(value: str) -> dict[str, list[str]]:
     return hosts
 
 
+def _env_value(value: str) -> Any:
+    if value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
 def _secret_key(instance: Path) -> str:
     """A key kept in the instance folder, so sessions survive a restart."""
     path = instance / "secret_key"
@@ -62,6 +72,11 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
     )
+    # Plugins' own settings (ECRIRE_SMTP_HOST, ECRIRE_WEBHOOKS, ...) reach
+    # them through the app config; JSON values (objects, lists) are decoded.
+    for key, value in env.items():
+        if key.startswith("ECRIRE_") and key not in app.config:
+            app.config[key] = _env_value(value)
     if overrides:
         app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):

@@ -100,3 +100,11 @@ def test_plugin_migrations_run_with_their_own_version_table(outside_plugin, make
         assert conn.execute(text("SELECT version_num FROM alembic_version_printers")).scalar() == "pc0001"
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
     assert runner.invoke(args=["db", "pending"]).exit_code == 0
+
+
+def test_plugin_settings_come_from_the_environment(make_app, monkeypatch):
+    monkeypatch.setenv("ECRIRE_WEBHOOKS", '{"fr": {"url": "http://127.0.0.1:9/hook", "secret": "s"}}')
+    monkeypatch.setenv("ECRIRE_SMTP_HOST", "mail.example.org")
+    app = make_app()
+    assert app.config["ECRIRE_WEBHOOKS"] == {"fr": {"url": "http://127.0.0.1:9/hook", "secret": "s"}}
+    assert app.config["ECRIRE_SMTP_HOST"] == "mail.example.org"
