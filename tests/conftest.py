@@ -178,3 +178,19 @@ def rows(app: Flask, model) -> list:
 
     with app.extensions["ecrire"].db.session() as session:
         return list(session.scalars(select(model).order_by(model.id)))
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the session (each test makes its own
+    database). Missing binaries: skipped locally, a failure on CI."""
+    from tests.postgres_server import PostgresServer, find_bindir
+
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing: `make test` installs them as root")
+        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
+    server = PostgresServer(bindir).start()
+    yield server
+    server.stop()

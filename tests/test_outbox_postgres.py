@@ -2,35 +2,20 @@
 together (``SELECT ... FOR UPDATE SKIP LOCKED``): each is delivered once."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
 
-import pytest
 from sqlalchemy import func, select
 
 from core import plugin_state, schema
 from core.models import Delivery
 from core.testing import TEST_CONFIG, load_demo_data
-from tests.postgres_server import PostgresServer, find_bindir
 from tests.test_outbox_worker import ROOT, add_items, install_target, lines, worker_env
 
 ITEMS = 10_000
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing: .ci/run installs them")
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    server = PostgresServer(bindir).start()
-    yield server
-    server.stop()
 
 
 def test_two_workers_drain_10000_items_each_delivered_once(postgres, outside_plugin, tmp_path, monkeypatch):

@@ -1,7 +1,6 @@
 """The same portal on a real PostgreSQL server (DATABASE_URL)."""
 from __future__ import annotations
 
-import os
 import threading
 import uuid
 
@@ -11,20 +10,7 @@ from sqlalchemy import select
 from core import counters, schema
 from core.models import Action
 from tests.conftest import TEST_CONFIG, load_demo_data, section_client, sign, text_of
-from tests.postgres_server import PostgresServer, find_bindir
 from tests.test_counters import count_concurrently
-
-
-@pytest.fixture(scope="module")
-def postgres():
-    bindir = find_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing: .ci/run installs them")
-        pytest.skip("PostgreSQL server binaries not installed (apt-get install postgresql)")
-    server = PostgresServer(bindir).start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
