@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from typing import Any
 
 import click
@@ -155,25 +154,24 @@ def deliveries_run(once: bool, interval: float, batch: int) -> None:
             previous[signum] = signal.signal(signum, request_stop)
         except ValueError:  # not the main thread (an embedding test): no signals
             pass
+    def log_batch(report: outbox.WorkerReport, seconds: float) -> None:
+        for error in report.errors:
+            click.echo(f"  {error}", err=True)
+        if report.handled or report.released:
+            click.echo(
+                f"batch: {report.delivered} done, {report.retrying} to retry, {report.failed} failed"
+                f"{f', {report.released} handed back' if report.released else ''}"
+                f" in {seconds:.2f}s",
+                err=True,
+            )
+
     total = outbox.WorkerReport()
     try:
-        while not stop.is_set():
-            started = time.monotonic()
-            report = outbox.deliver_due(portal, batch, should_stop=stop.is_set)
-            for error in report.errors:
-                click.echo(f"  {error}", err=True)
-            if report.handled or report.released:
-                click.echo(
-                    f"batch: {report.delivered} done, {report.retrying} to retry, {report.failed} failed"
-                    f"{f', {report.released} handed back' if report.released else ''}"
-                    f" in {time.monotonic() - started:.2f}s",
-                    err=True,
-                )
-            total.add(report)
-            if not report.handled:
-                if once:
-                    break
-                stop.wait(interval)
+        while True:
+            total.add(outbox.drain(portal, batch, should_stop=stop.is_set, on_batch=log_batch))
+            if once or stop.is_set():
+                break
+            stop.wait(interval)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

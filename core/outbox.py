@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,3 +208,25 @@ def deliver_due(state, limit: int = 100, *, should_stop: Callable[[], bool] | No
             break
         _mark(state, claimed, _deliver_one(state, claimed), report)
     return report
+
+
+def drain(
+    state,
+    batch: int = 100,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    on_batch: Callable[[WorkerReport, float], None] | None = None,
+) -> WorkerReport:
+    """Deliver batches until one handles nothing (items to retry wait for
+    their back-off) or a stop is asked for: ``flask deliveries run --once``,
+    and one round of the long-running worker."""
+    total = WorkerReport()
+    while not (should_stop and should_stop()):
+        started = time.monotonic()
+        report = deliver_due(state, batch, should_stop=should_stop)
+        if on_batch is not None:
+            on_batch(report, time.monotonic() - started)
+        total.add(report)
+        if not report.handled:
+            break
+    return total

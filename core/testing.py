@@ -271,14 +271,8 @@ def read_counts(app: Flask) -> Counts:
 def run_worker_once(app: Flask) -> WorkerReport:
     """Deliver everything due now, as ``flask deliveries run --once`` does:
     rounds until one handles nothing (items to retry wait for their back-off)."""
-    portal = app.extensions["ecrire"]
-    total = WorkerReport()
     with app.app_context():  # channels read the app's settings, as under `flask deliveries run`
-        while True:
-            report = outbox.deliver_due(portal)
-            total.add(report)
-            if not report.handled:
-                return total
+        return outbox.drain(app.extensions["ecrire"])
 
 
 # -- a real SMTP server ------------------------------------------------------------
