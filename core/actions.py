@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import counters
+from core import bundles, counters
 from core.database import Database
 from core.models import Action, Delivery, Supporter, utcnow
 from core.plugins import SectionHooks
@@ -123,8 +123,15 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
 def queue_deliveries(
     session: Session, hooks: SectionHooks, action_type: ActionType, context: ActionContext, action: RecordedAction
 ) -> None:
+    now = utcnow()
     for index, request in enumerate(action_type.deliverables(action, context)):
         route = hooks.ecrire_letter_routing(section=context.section, case=context.case, action=action, request=request)
+        if route is None:
+            status, due = "unrouted", None
+        elif route.bundle:
+            status, due = "held", bundles.closes_at(route, now)
+        else:
+            status, due = "pending", now
         session.add(
             Delivery(
                 key=f"{action.section_code}:{action.id}:{index}",
@@ -136,8 +143,8 @@ def queue_deliveries(
                 bundle=route.bundle if route else False,
                 recipient=_recipient_json(route),
                 body=dict(request.body),
-                status="pending" if route else "unrouted",
-                next_attempt_at=utcnow() if route else None,
+                status=status,
+                next_attempt_at=due,
             )
         )
 

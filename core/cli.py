@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from core import (
+    bundles,
     catalogue,
     moderation,
     outbox,
@@ -186,7 +187,12 @@ def deliveries_status(limit: int) -> None:
     portal = _portal()
     with portal.db.session() as session:
         counts = session.execute(
-            select(Delivery.status, Delivery.channel, func.count()).group_by(Delivery.status, Delivery.channel)
+            select(Delivery.status, Delivery.channel, func.count())
+            .where(Delivery.kind != bundles.BUNDLE_KIND)
+            .group_by(Delivery.status, Delivery.channel)
+        ).all()
+        bundle_counts = session.execute(
+            select(Delivery.status, func.count()).where(Delivery.kind == bundles.BUNDLE_KIND).group_by(Delivery.status)
         ).all()
         problems = session.scalars(
             select(Delivery)
@@ -199,12 +205,24 @@ def deliveries_status(limit: int) -> None:
         by_status[status] = by_status.get(status, 0) + count
         click.echo(f"{status:9} {channel or '-':20} {count}")
     click.echo(", ".join(f"{status} {count}" for status, count in sorted(by_status.items())) or "no deliveries")
+    if bundle_counts:
+        click.echo("bundles: " + ", ".join(f"{status} {count}" for status, count in sorted(bundle_counts)))
     for row in problems:
         when = row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else "?"
         click.echo(
             f"{row.status} #{row.id} {row.section_code} {row.case_id or '-'} {row.kind} via {row.channel or '-'}"
             f" ({row.attempts} attempts, {when}): {row.last_error or 'no route'}"
         )
+
+
+@deliveries_cli.command("bundle")
+@click.option("--now", "force", is_flag=True, help="Close every held item's bundle now, not only ended windows.")
+@click.option("--section", default=None, help="Only this section's held items.")
+def deliveries_bundle(force: bool, section: str | None) -> None:
+    """Close held items into bundles (the worker does this for ended windows;
+    --now closes open ones too, say for a hand-over today)."""
+    created = bundles.close_bundles(_portal(), force=force, section_code=section)
+    click.echo(f"{len(created)} bundle(s) ready for the worker")
 
 
 @moderation_cli.command("list")

@@ -172,7 +172,10 @@ class Delivery(Base):
     """The outbox: one row per item to deliver, written with its action."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_batch", "batch_id"),
+    )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     #: Stable idempotency key, the same across retries.
     key: Mapped[str] = mapped_column(String(200), unique=True)
@@ -185,8 +188,15 @@ class Delivery(Base):
     bundle: Mapped[bool] = mapped_column(Boolean, default=False)
     recipient: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     body: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    #: pending, sending, done, failed, unrouted
+    #: pending, sending, done, failed, unrouted; held (waiting for its
+    #: bundle to close) and bundled (in a bundle row, which carries the
+    #: sending state) for bundled routes. A bundle row has kind "bundle".
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
+    #: What the channel reported on success (a Message-ID, a receipt).
+    reference: Mapped[str | None] = mapped_column(Text)
+    #: Files the channel produced, relative to the section's channel folder.
+    files: Mapped[list[str] | None] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)

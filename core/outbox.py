@@ -12,7 +12,9 @@ it and before the mark, and the channel cannot deduplicate.
 On PostgreSQL the claim uses ``SELECT ... FOR UPDATE SKIP LOCKED``, so several
 workers can run at once without taking the same row; SQLite serialises the
 claim with ``BEGIN IMMEDIATE``, and one worker is the supported setup there.
-Bundled items (post batches, hand-overs) wait for their bundler.
+Bundled items are held until ``core.bundles`` closes them into a bundle row,
+which is claimed like any row and handed to the channel's ``deliver_batch``;
+the items follow the bundle's fate.
 """
 from __future__ import annotations
 
@@ -25,12 +27,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
 from flask import current_app, has_app_context
 from sqlalchemy import and_, or_, select, update
 
+from core import bundles
 from core.models import Delivery, utcnow
 from core.types import (
     Delivered,
+    DeliveryBatch,
     DeliveryItem,
     DeliveryResult,
     Recipient,
@@ -48,6 +54,9 @@ LEASE = dt.timedelta(minutes=10)
 #: Setting (app config, or environment variable of the same name) overriding
 #: ``LEASE``, in seconds: tests use a short lease to restart a killed worker.
 LEASE_SETTING = "ECRIRE_DELIVERY_LEASE_SECONDS"
+#: Setting naming the folder where channels write what they produce
+#: (default: ``deliveries/`` in the instance folder).
+FILES_SETTING = "ECRIRE_DELIVERY_FILES"
 
 
 @dataclass
@@ -78,18 +87,35 @@ def backoff(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
-def lease() -> dt.timedelta:
-    """The lease: the app's ``ECRIRE_DELIVERY_LEASE_SECONDS`` setting, else the
-    environment variable of that name (``core.app.load_config`` reads a fixed
-    list of variables, so the worker reads this one itself), else ``LEASE``."""
+def _setting(name: str) -> Any:
+    """The app's setting, else the environment variable of that name
+    (``core.app.load_config`` reads a fixed list of variables)."""
     value: Any = None
     if has_app_context():
-        value = current_app.config.get(LEASE_SETTING)
+        value = current_app.config.get(name)
     if value is None:
-        value = os.environ.get(LEASE_SETTING)
-    if value in (None, ""):
-        return LEASE
-    return dt.timedelta(seconds=float(value))
+        value = os.environ.get(name)
+    return None if value == "" else value
+
+
+def files_root() -> Path:
+    """Where channels' files live: ``ECRIRE_DELIVERY_FILES``, else
+    ``deliveries/`` in the app's instance folder."""
+    value = _setting(FILES_SETTING)
+    if value is None:
+        value = Path(current_app.instance_path if has_app_context() else "instance") / "deliveries"
+    return Path(value)
+
+
+def files_dir(section_code: str, channel: str) -> Path:
+    """The folder of one section's files from one channel."""
+    return files_root() / section_code / channel
+
+
+def lease() -> dt.timedelta:
+    """The lease: the ``ECRIRE_DELIVERY_LEASE_SECONDS`` setting, else ``LEASE``."""
+    value = _setting(LEASE_SETTING)
+    return LEASE if value is None else dt.timedelta(seconds=float(value))
 
 
 @dataclass(frozen=True)
@@ -98,19 +124,62 @@ class _Claimed:
     channel: str | None
     attempts: int
     item: DeliveryItem
+    #: Set for a bundle row: what ``deliver_batch`` gets.
+    batch: DeliveryBatch | None = None
 
 
-def _item(row: Delivery) -> DeliveryItem:
+def _recipient(row: Delivery) -> Recipient:
     r = row.recipient or {}
+    return Recipient(r.get("name", ""), r.get("title", ""), tuple(r.get("address", ())), r.get("email"))
+
+
+def _item(row: Delivery, settings: Any, attempt: int | None = None) -> DeliveryItem:
     return DeliveryItem(
         id=row.id,
         key=row.key,
         section_code=row.section_code,
         case_id=row.case_id,
         kind=row.kind,
-        recipient=Recipient(r.get("name", ""), r.get("title", ""), tuple(r.get("address", ())), r.get("email")),
+        recipient=_recipient(row),
         body=row.body,
+        attempt=row.attempts if attempt is None else attempt,
+        settings=settings,
+    )
+
+
+def _settings(state, row: Delivery) -> Any:
+    try:
+        return state.channel_settings(row.section_code, row.channel or "")
+    except Exception:  # a broken channel plugin is reported when delivering
+        return {}
+
+
+def _case(state, session, section, case_id: str | None):
+    if case_id is None:
+        return None
+    try:
+        sources = state.case_sources(section.code)
+        return state.catalogue.case(session, section, sources, section.default_language, case_id)
+    except Exception:  # the channel gets no case rather than no delivery
+        log.exception("could not load case %r for a bundle", case_id)
+        return None
+
+
+def _batch(state, session, row: Delivery, settings: Any) -> DeliveryBatch:
+    members = session.scalars(select(Delivery).where(Delivery.batch_id == row.id).order_by(Delivery.id))
+    section = state.registry.sections[row.section_code]
+    return DeliveryBatch(
+        id=row.id,
+        key=row.key,
+        section=section,
+        case_id=row.case_id,
+        case=_case(state, session, section, row.case_id),
+        kind=(row.body or {}).get("kind", ""),
+        recipient=_recipient(row),
+        items=[_item(m, settings, attempt=row.attempts) for m in members],
         attempt=row.attempts,
+        files_dir=files_dir(row.section_code, row.channel or "none"),
+        settings=settings,
     )
 
 
@@ -135,7 +204,9 @@ def _claim(state, limit: int, lease_for: dt.timedelta) -> list[_Claimed]:
         claimed = []
         for row in rows:
             row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
-            claimed.append(_Claimed(row.id, row.channel, row.attempts, _item(row)))
+            settings = _settings(state, row)
+            batch = _batch(state, session, row, settings) if row.kind == bundles.BUNDLE_KIND else None
+            claimed.append(_Claimed(row.id, row.channel, row.attempts, _item(row, settings), batch))
         return claimed
 
 
@@ -144,6 +215,8 @@ def _deliver_one(state, claimed: _Claimed) -> DeliveryResult:
         channel = state.channels_for(claimed.item.section_code).get(claimed.channel or "")
         if channel is None:
             return RetryLater(f"channel {claimed.channel!r} is not enabled for section {claimed.item.section_code!r}")
+        if claimed.batch is not None:
+            return channel.deliver_batch(claimed.batch)
         return channel.deliver(claimed.item)
     except Exception as exc:  # a crashing channel is a temporary failure
         log.exception("delivery channel %r raised", claimed.channel)
@@ -155,7 +228,12 @@ def _mark(state, claimed: _Claimed, result: DeliveryResult, report: WorkerReport
     (our lease ran out): then the newer claim owns it."""
     now = utcnow()
     if isinstance(result, Delivered):
-        values: dict[str, Any] = {"status": "done", "last_error": None}
+        values: dict[str, Any] = {
+            "status": "done",
+            "last_error": None,
+            "reference": result.reference or None,
+            "files": list(result.files) or None,
+        }
     elif isinstance(result, Undeliverable) or claimed.attempts >= MAX_ATTEMPTS:
         values = {"status": "failed", "last_error": result.reason}
     else:
@@ -167,6 +245,13 @@ def _mark(state, claimed: _Claimed, result: DeliveryResult, report: WorkerReport
             .values(updated_at=now, **values)
             .execution_options(synchronize_session=False)
         ).rowcount
+        if changed and claimed.batch is not None and values["status"] in ("done", "failed"):
+            session.execute(  # the items share their bundle's outcome
+                update(Delivery)
+                .where(Delivery.batch_id == claimed.id)
+                .values(status=values["status"], last_error=values["last_error"], updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
     if not changed:
         log.warning("delivery #%s was claimed again before it was marked (lease too short?)", claimed.id)
     if values["status"] == "done":
@@ -200,6 +285,7 @@ def deliver_due(state, limit: int = 100, *, should_stop: Callable[[], bool] | No
     (``flask deliveries run`` does).
     """
     report = WorkerReport()
+    bundles.close_bundles(state)
     batch = _claim(state, limit, lease())
     for index, claimed in enumerate(batch):
         if should_stop is not None and should_stop():

@@ -114,11 +114,21 @@ class Portal:
     def action_types(self, section_code: str) -> dict[str, ActionType]:
         return self._named(self.hooks(section_code), "ecrire_action_types", ActionType)
 
+    def _owner_settings(self, section_code: str, hook: str, name: str) -> Mapping[str, Any]:
+        """The section's settings for the plugin that provides ``name``
+        through ``hook`` (the owners are recorded by ``_named``)."""
+        owner = self.hooks(section_code).cache.get(hook + ":owners", {}).get(name)
+        return self.registry.sections[section_code].plugin_settings.get(owner, {}) if owner else {}
+
     def settings_for(self, section_code: str, action_name: str) -> Mapping[str, Any]:
         """The section's settings for the plugin providing an action type."""
         self.action_types(section_code)
-        owner = self.hooks(section_code).cache.get("ecrire_action_types:owners", {}).get(action_name)
-        return self.registry.sections[section_code].plugin_settings.get(owner, {}) if owner else {}
+        return self._owner_settings(section_code, "ecrire_action_types", action_name)
+
+    def channel_settings(self, section_code: str, channel_name: str) -> Mapping[str, Any]:
+        """The section's settings for the plugin providing a channel."""
+        self.channels_for(section_code)
+        return self._owner_settings(section_code, "ecrire_delivery_channels", channel_name)
 
     def channels_for(self, section_code: str) -> dict[str, DeliveryChannel]:
         return self._named(self.hooks(section_code), "ecrire_delivery_channels", DeliveryChannel)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from markupsafe import Markup
@@ -316,13 +317,19 @@ class Recipient:
 class Route:
     """The letter-routing answer: who receives an item and by which channel.
 
-    ``bundle`` True means items are collected and sent together (a weekly
-    post batch, a hand-over) rather than one by one.
+    ``bundle`` True means items are held and sent together (a weekly post
+    batch, an email digest, a hand-over) rather than one by one. Held items
+    are closed into bundles when their window ends: windows of
+    ``bundle_every`` (weekly by default, aligned on Mondays 00:00 UTC), or,
+    with ``bundle_every=None``, only when an admin closes them (a hand-over
+    on a chosen day). A bundle holds items of one kind for one recipient,
+    at most the channel's ``batch_size`` of them.
     """
 
     recipient: Recipient
     channel: str
     bundle: bool = False
+    bundle_every: dt.timedelta | None = dt.timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -341,11 +348,43 @@ class DeliveryItem:
     recipient: Recipient
     body: Mapping[str, Any]
     attempt: int
+    #: The channel plugin's settings for this section.
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DeliveryBatch:
+    """A closed bundle as a channel sees it: items of one ``kind``, on one
+    case, for one recipient, in the order they were written.
+
+    ``key`` is stable across retries, like an item's. ``section`` and
+    ``case`` (in the section's default language; None if the case is gone)
+    are there for letterheads and hand-over texts. ``files_dir`` is a folder
+    kept for this section and channel where the channel may write what it
+    produces (a print-ready PDF, a hand-over pack).
+    """
+
+    id: int
+    key: str
+    section: SectionDefinition
+    case_id: str | None
+    case: CaseView | None
+    kind: str
+    recipient: Recipient
+    items: Sequence[DeliveryItem]
+    attempt: int
+    files_dir: Path
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Delivered:
+    """Success. ``reference`` is shown to admins (a Message-ID, a receipt);
+    ``files`` are paths, relative to the batch's ``files_dir``, of what the
+    channel produced, offered for download in the admin."""
+
     reference: str = ""
+    files: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -371,9 +410,16 @@ class DeliveryChannel:
 
     #: Stable identifier, named by routing answers.
     name: ClassVar[str]
+    #: The most items one bundle holds; a larger window is split.
+    batch_size: ClassVar[int] = 500
 
     def deliver(self, item: DeliveryItem) -> DeliveryResult:
         raise NotImplementedError(f"{type(self).__name__}.deliver")
+
+    def deliver_batch(self, batch: DeliveryBatch) -> DeliveryResult:
+        """Send a closed bundle at once. Channels that cannot bundle keep
+        this default, and a route that bundles for them fails visibly."""
+        return Undeliverable(f"channel {self.name!r} does not send bundles")
 
 
 # --------------------------------------------------------------------------

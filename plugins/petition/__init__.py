@@ -6,7 +6,15 @@ A section chooses which of the name and country it asks for, in its
 is always required: it is how a signature is counted once."""
 from __future__ import annotations
 
-from core.toolkit import ActionContext, ActionRecord, ActionType, SupporterDetails, hookimpl
+from core.toolkit import (
+    ActionContext,
+    ActionRecord,
+    ActionType,
+    DeliveryRequest,
+    RecordedAction,
+    SupporterDetails,
+    hookimpl,
+)
 
 from plugins.petition.forms import CONFIGURABLE, SignatureForm, i18n
 
@@ -34,6 +42,14 @@ class PetitionSignature(ActionType):
             supporter=SupporterDetails(email=form.email.data, name=(name or "").strip(), country=country or ""),
             payload={"language": context.language},
         )
+
+    def deliverables(self, action: RecordedAction, context: ActionContext) -> list[DeliveryRequest]:
+        """One line of the signature list a section hands over: name and
+        country only, never the email address."""
+        supporter = action.supporter
+        if supporter is None:
+            return []
+        return [DeliveryRequest(kind="signature", body={"name": supporter.name, "country": supporter.country})]
 
 
 @hookimpl
