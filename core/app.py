@@ -127,6 +127,9 @@ def create_app(
     CSRFProtect(app)
 
     app.register_blueprint(portal_bp)
+    from core.admin import init_app as init_admin
+
+    init_admin(app)
     _register_plugin_blueprints(app, registry)
     _register_errors(app)
     _register_headers(app)
@@ -176,6 +179,10 @@ def _register_errors(app: Flask) -> None:
             g.language = languages[0] if languages else app.config["FALLBACK_LANGUAGE"]
             return render_template("errors/unknown_host.html", host=request.host, portals=_portals(app), language=g.language), 404
         return render_template("errors/not_found.html", **_with_section()), 404
+
+    @app.errorhandler(403)
+    def forbidden(_error: Exception):
+        return render_template("admin/forbidden.html", **_with_section()), 403
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_error: CSRFError):

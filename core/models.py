@@ -202,3 +202,89 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------
+# The section admin
+# --------------------------------------------------------------------------
+
+
+class AdminUser(Base):
+    """Someone who signs in to ``/admin``. What they may do is in their
+    grants, except for global admins, who may do everything everywhere."""
+
+    __tablename__ = "admin_users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: Normalised (trimmed, lower-cased) address: the sign-in name.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    #: argon2id hash (``core.admin.passwords``); never the password.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    is_global: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    grants: Mapped[list[AdminGrant]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+
+class AdminGrant(Base):
+    """A role in one section: ``admin`` (everything in the section) or
+    ``moderator`` (the moderation queue only)."""
+
+    __tablename__ = "admin_grants"
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_users.id", ondelete="CASCADE"), primary_key=True)
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class AuditEntry(Base):
+    """Who did what, when, in which section (None: install-wide)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_section_at", "section_code", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Kept as text too, so the log survives the account.
+    user_email: Mapped[str] = mapped_column(String(320))
+    section_code: Mapped[str | None] = mapped_column(String(32))
+    #: A short stable verb: "plugin.enable", "export.personal", ...
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class SignInAttempt(Base):
+    """Failed sign-ins, by address and by client, for rate limiting across
+    every worker process."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PluginSettingsRow(Base):
+    """A plugin's settings for a section, as an admin saved them; they take
+    precedence over the section definition's ``plugin_settings``."""
+
+    __tablename__ = "plugin_settings"
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code", ondelete="CASCADE"), primary_key=True)
+    plugin_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class CaseOverride(Base):
+    """A section's changes to a case from the case sources: hide it, set its
+    goal, send its letters elsewhere."""
+
+    __tablename__ = "case_overrides"
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code", ondelete="CASCADE"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    goal: Mapped[int | None] = mapped_column(Integer)
+    #: {"name", "title", "address": [...], "email", "channel"}: replaces
+    #: the routing answer's recipient (and channel) for this case.
+    routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -5,6 +5,8 @@ import datetime as dt
 
 from core.toolkit import Branding, Campaign, LegalRules, SectionDefinition, hookimpl
 
+from sections.be.routing import PLAN
+
 PRIVACY = {
     "fr": (
         "Nous utilisons votre nom, votre adresse électronique et votre pays uniquement pour compter votre action "
@@ -39,10 +41,25 @@ SECTION = SectionDefinition(
         controller="Section belge (données de démonstration / demogegevens)",
         privacy_notice=PRIVACY,
     ),
-    default_plugins=("petition", "appeal_letter", "solidarity_message", "share", "offline_tally", "demo_cases"),
+    default_plugins=(
+        "petition",
+        "appeal_letter",
+        "solidarity_message",
+        "share",
+        "offline_tally",
+        "demo_cases",
+        "printed_post",
+        "handover_pack",
+        "email_channel",
+    ),
 )
 
 
 @hookimpl
 def ecrire_section():
     return SECTION
+
+
+@hookimpl
+def ecrire_letter_routing(section, case, request):
+    return PLAN.route(section, case, request)

@@ -5,6 +5,8 @@ import datetime as dt
 
 from core.toolkit import Branding, Campaign, LegalRules, SectionDefinition, hookimpl
 
+from sections.fr.routing import PLAN
+
 PRIVACY_FR = (
     "Nous utilisons votre nom, votre adresse électronique et votre pays uniquement pour compter votre action "
     "une seule fois et, pour une pétition, pour remettre la liste des signataires (nom et pays) aux autorités "
@@ -31,7 +33,17 @@ SECTION = SectionDefinition(
         controller="Section française (données de démonstration)",
         privacy_notice={"fr": PRIVACY_FR},
     ),
-    default_plugins=("petition", "appeal_letter", "solidarity_message", "share", "offline_tally", "demo_cases"),
+    default_plugins=(
+        "petition",
+        "appeal_letter",
+        "solidarity_message",
+        "share",
+        "offline_tally",
+        "demo_cases",
+        "printed_post",
+        "handover_pack",
+        "email_channel",
+    ),
     # The French portal shows a public wall of approved solidarity messages.
     plugin_settings={"solidarity_message": {"wall": True}},
 )
@@ -40,3 +52,8 @@ SECTION = SectionDefinition(
 @hookimpl
 def ecrire_section():
     return SECTION
+
+
+@hookimpl
+def ecrire_letter_routing(section, case, request):
+    return PLAN.route(section, case, request)

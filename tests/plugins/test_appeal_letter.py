@@ -328,9 +328,10 @@ def test_sending_from_the_preview_records_counts_and_queues_the_letter(app, fr):
         "letter": letter, "signature": "Camille Martin", "town": "Lyon", "initials_only": False, "language": "fr",
     }
     assert counts(app).case("fr", CASE) == 1
-    # No routing in the demo sections yet: the letter waits in the outbox, unrouted.
+    # The French section posts letters to the authority in a weekly batch: it waits, held, in the outbox.
     [item] = rows(app, Delivery)
-    assert item.status == "unrouted" and item.kind == "letter" and item.channel is None and item.action_id == action.id
+    assert item.status == "held" and item.kind == "letter" and item.channel == "post" and item.action_id == action.id
+    assert item.recipient["address"][:2] == ["Présidence de la République", "Palais de Carthage"]
     assert item.body == {
         "text": letter, "signature": "Camille Martin", "town": "Lyon", "language": "fr",
         "authority_title": "Président de la République tunisienne",

@@ -1,0 +1,1 @@
+"""Admin pages: moderation (being built)."""
