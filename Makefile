@@ -42,8 +42,12 @@ setup: $(VENV)/.installed catalogs
 
 ## Set up, then serve on http://fr.localhost:5000/ and http://be.localhost:5000/
 ## with one delivery worker next to gunicorn (both stop with Ctrl-C).
+## Plain http on 127.0.0.1: session cookies without the Secure flag (a real
+## deployment is behind TLS and keeps the default, Secure).
+run: export ECRIRE_SECURE_COOKIES ?= 0
 run: setup
-	@echo "Portal: http://fr.localhost:5000/  http://be.localhost:5000/"
+	@echo "Portal: http://fr.localhost:5000/  http://be.localhost:5000/  http://ch.localhost:5000/  http://ca-fr.localhost:5000/"
+	@echo "Admin:  http://fr.localhost:5000/admin/ (demo account and password: instance/demo-admin.txt)"
 	@$(FLASK) deliveries run & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
@@ -75,6 +79,8 @@ test: $(VENV)/.installed-dev catalogs system-deps $(AXE)
 ## Portal vs a bare Flask app under the same gunicorn settings.
 bench: $(VENV)/.installed-dev catalogs
 	$(PY) bench/run.py
+	$(PY) bench/export.py
+	$(PY) bench/pdf_batch.py
 
 clean:
 	rm -rf $(VENV) instance

@@ -252,7 +252,7 @@ def prepare_portal(tmp: Path) -> tuple[dict[str, str], Path]:
     """A fresh instance folder, migrated and loaded with the demo data,
     exactly as `make setup` does."""
     instance = tmp / "portal-instance"
-    env = clean_env() | {"ECRIRE_INSTANCE": str(instance), "FLASK_APP": "wsgi"}
+    env = clean_env() | {"ECRIRE_INSTANCE": str(instance), "FLASK_APP": "wsgi", "ECRIRE_SECURE_COOKIES": "0"}
     for command in (["db", "upgrade"], ["demo", "load"]):
         done = subprocess.run([str(BIN / "flask"), *command], check=False, cwd=ROOT, env=env, capture_output=True, text=True)
         if done.returncode != 0:

@@ -2,6 +2,8 @@
 transaction, so an acknowledged action is never half-stored."""
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
@@ -10,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from core import bundles, counters
 from core.database import Database
-from core.models import Action, Delivery, Supporter, utcnow
+from core.models import Action, CaseOverride, Delivery, Supporter, utcnow
 from core.plugins import SectionHooks
-from core.types import ActionContext, ActionRecord, ActionType, RecordedAction, SupporterDetails
+from core.types import ActionContext, ActionRecord, ActionType, Recipient, RecordedAction, Route, SupporterDetails
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,11 @@ class Outcome:
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
+
+
+def status_of(db: Database, action_id: int) -> str | None:
+    with db.session() as session:
+        return session.scalar(select(Action.status).where(Action.id == action_id))
 
 
 def _supporter_upsert(db: Database):
@@ -67,19 +74,45 @@ def _dedupe_key(action_type: ActionType, context: ActionContext, supporter_id: i
     return f"{action_type.name}:{context.case.id}:{supporter_id}"
 
 
-def record(db: Database, hooks: SectionHooks, action_type: ActionType, context: ActionContext, data: ActionRecord) -> Outcome:
+#: Called in the action's transaction with (session, action id, supporter
+#: id) to write rows that must exist exactly when the action does (consent
+#: records).
+AlsoWrite = Callable[[Session, int, "int | None"], None]
+
+
+def record(
+    db: Database,
+    hooks: SectionHooks,
+    action_type: ActionType,
+    context: ActionContext,
+    data: ActionRecord,
+    *,
+    hold: str | None = None,
+    also: AlsoWrite | None = None,
+) -> Outcome:
+    """Store an action and, unless it is held (``hold``: a status such as
+    ``unverified``; moderated types are held as ``pending``), count it and
+    queue its deliveries, all in one transaction."""
     try:
-        return _record(db, hooks, action_type, context, data)
+        return _record(db, hooks, action_type, context, data, hold, also)
     except IntegrityError:
         # A concurrent request by the same supporter won the race; it is
         # the same action, so answer as for a repeat.
-        outcome = _record(db, hooks, action_type, context, data)
+        outcome = _record(db, hooks, action_type, context, data, hold, also)
         if not outcome.repeated:
             raise
         return outcome
 
 
-def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context: ActionContext, data: ActionRecord) -> Outcome:
+def _record(
+    db: Database,
+    hooks: SectionHooks,
+    action_type: ActionType,
+    context: ActionContext,
+    data: ActionRecord,
+    hold: str | None,
+    also: AlsoWrite | None,
+) -> Outcome:
     # Core statements rather than ORM objects: this is the hot write path,
     # and the shorter the transaction, the less other writers wait for it.
     section_code = context.section.code
@@ -95,7 +128,7 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
             "supporter_id": supporter_id,
             "payload": payload,
             "count": data.count,
-            "status": "pending" if action_type.moderated else "recorded",
+            "status": hold or ("pending" if action_type.moderated else "recorded"),
             "dedupe_key": key,
             "created_at": created_at,
         }
@@ -104,7 +137,9 @@ def _record(db: Database, hooks: SectionHooks, action_type: ActionType, context:
         if action_id is None:  # this supporter already did it: nothing is counted
             existing = session.scalar(select(Action.id).where(Action.section_code == section_code, Action.dedupe_key == key))
             return Outcome(existing, repeated=True)
-        if action_type.moderated:  # counted and delivered once approved
+        if also is not None:
+            also(session, action_id, supporter_id)
+        if hold or action_type.moderated:  # counted and delivered once released
             return Outcome(action_id, repeated=False)
         counters.increment(db, session, section_code, context.case.id, action_type.name, by=data.count)
         recorded = RecordedAction(
@@ -124,8 +159,18 @@ def queue_deliveries(
     session: Session, hooks: SectionHooks, action_type: ActionType, context: ActionContext, action: RecordedAction
 ) -> None:
     now = utcnow()
-    for index, request in enumerate(action_type.deliverables(action, context)):
+    requests = list(action_type.deliverables(action, context))
+    override = _routing_override(session, action.section_code, action.case_id) if requests else None
+    for index, request in enumerate(requests):
         route = hooks.ecrire_letter_routing(section=context.section, case=context.case, action=action, request=request)
+        if override is not None:
+            # The section admin's recipient and channel for this case; the
+            # routing answer still decides how items are bundled.
+            route = (
+                dataclasses.replace(route, recipient=override.recipient, channel=override.channel)
+                if route is not None
+                else override
+            )
         if route is None:
             status, due = "unrouted", None
         elif route.bundle:
@@ -147,6 +192,21 @@ def queue_deliveries(
                 next_attempt_at=due,
             )
         )
+
+
+def _routing_override(session: Session, section_code: str, case_id: str) -> Route | None:
+    """The section's own recipient for a case (``CaseOverride.routing``)."""
+    row = session.get(CaseOverride, (section_code, case_id))
+    routing = row.routing if row is not None else None
+    if not routing or not routing.get("channel"):
+        return None
+    recipient = Recipient(
+        name=routing.get("name") or "",
+        title=routing.get("title") or "",
+        address=tuple(routing.get("address") or ()),
+        email=routing.get("email") or None,
+    )
+    return Route(recipient=recipient, channel=routing["channel"], bundle=False)
 
 
 def _recipient_json(route) -> dict | None:

@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.database import Database
-from core.plugins import PluginError, PluginRegistry
+from core.plugins import PluginError, PluginRegistry, parse_sections
 from core.tenancy import Portal
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +67,7 @@ def load_config(app: Flask, overrides: Mapping[str, Any] | None) -> None:
         FALLBACK_LANGUAGE=env.get("ECRIRE_FALLBACK_LANGUAGE", "en"),
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SECURE=env.get("ECRIRE_SECURE_COOKIES", "0") == "1",
+        SESSION_COOKIE_SECURE=env.get("ECRIRE_SECURE_COOKIES", "1") != "0",
         # A supporter may keep a case page open for hours before acting.
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
@@ -108,6 +108,8 @@ def create_app(
     load_config(app, config)
 
     registry = PluginRegistry(entry_points)
+    registry.limit_sections(parse_sections(app.config.get("ECRIRE_SECTIONS")))
+    app.config.setdefault("ECRIRE_DEPLOYMENT", "local")
     db = Database(app.config["DATABASE_URL"])
     app.extensions["ecrire"] = Portal(
         registry,
@@ -127,11 +129,20 @@ def create_app(
     CSRFProtect(app)
 
     app.register_blueprint(portal_bp)
+    from core.web.rights import bp as rights_bp
+
+    app.register_blueprint(rights_bp)
+    from core.web.confirmations import bp as confirmations_bp
+
+    app.register_blueprint(confirmations_bp)
     from core.admin import init_app as init_admin
 
     init_admin(app)
     _register_plugin_blueprints(app, registry)
     _register_errors(app)
+    from core.api import init_app as init_api
+
+    init_api(app, registry)
     _register_headers(app)
 
     @app.get("/healthz", endpoint="health")

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import Case, CaseTextRow, Story, StoryTextRow
+from core.models import Case, CaseOverride, CaseTextRow, Story, StoryTextRow
 from core.plugins import PluginError, PluginRegistry
 from core.types import Authority, CaseData, CaseText, CaseView, SectionDefinition, StoryText, SuccessStory
 
@@ -120,8 +120,18 @@ class StoryView:
     text: StoryText | None = None
 
 
+@dataclass(frozen=True)
+class Override:
+    """A section's changes to a case (``CaseOverride``), as pages apply them."""
+
+    hidden: bool = False
+    goal: int | None = None
+
+
 class Catalogue:
-    """Read side: active cases and stories, cached per process."""
+    """Read side: active cases and stories, with each section's overrides
+    (hidden cases left out, goals replaced), cached per process;
+    ``invalidate`` after a change."""
 
     def __init__(self, max_age: float) -> None:
         self.max_age = max_age
@@ -129,6 +139,7 @@ class Catalogue:
         self._loaded_at = -1e9
         self._cases: dict[str, _StoredCase] = {}
         self._stories: list[tuple[str, StoryView]] = []
+        self._overrides: dict[tuple[str, str], Override] = {}
 
     def _refresh(self, session: Session) -> None:
         if time.monotonic() - self._loaded_at <= self.max_age:
@@ -146,31 +157,61 @@ class Catalogue:
             texts = {t.language: StoryText(t.title, t.body, t.quote, t.quote_by) for t in row.texts}
             if texts:
                 stories.append((row.source, StoryView(row.id, row.person, row.country, row.year, row.outcome, "", texts)))
+        overrides = {
+            (row.section_code, row.case_id): Override(bool(row.hidden), row.goal)
+            for row in session.scalars(select(CaseOverride).where(CaseOverride.hidden.is_(True) | CaseOverride.goal.is_not(None)))
+        }
         with self._lock:
-            self._cases, self._stories, self._loaded_at = cases, stories, time.monotonic()
+            self._cases, self._stories, self._overrides = cases, stories, overrides
+            self._loaded_at = time.monotonic()
 
     def invalidate(self) -> None:
         self._loaded_at = -1e9
 
-    @staticmethod
-    def _view(case_id: str, stored: _StoredCase, language: str, section: SectionDefinition) -> CaseView:
+    def _view(self, case_id: str, stored: _StoredCase, language: str, section: SectionDefinition) -> CaseView:
         chosen = pick_language(stored.texts, language, section)
+        override = self._overrides.get((section.code, case_id))
+        goal = override.goal if override is not None and override.goal is not None else stored.goal
         return CaseView(
             id=case_id, person=stored.person, country=stored.country, year=stored.year, language=chosen,
-            text=stored.texts[chosen], goal=stored.goal, colour=stored.colour, hashtag=stored.hashtag,
+            text=stored.texts[chosen], goal=goal, colour=stored.colour, hashtag=stored.hashtag,
             authority=stored.authority, social_handle=stored.social_handle,
         )
 
-    def cases(self, session: Session, section: SectionDefinition, sources: set[str], language: str) -> list[CaseView]:
-        self._refresh(session)
-        return [self._view(cid, c, language, section) for cid, c in self._cases.items() if c.source in sources and c.texts]
+    def _shown(self, section: SectionDefinition, case_id: str, include_hidden: bool) -> bool:
+        if include_hidden:
+            return True
+        override = self._overrides.get((section.code, case_id))
+        return override is None or not override.hidden
 
-    def case(self, session: Session, section: SectionDefinition, sources: set[str], language: str, case_id: str) -> CaseView | None:
+    def cases(
+        self, session: Session, section: SectionDefinition, sources: set[str], language: str, *, include_hidden: bool = False
+    ) -> list[CaseView]:
+        """The section's cases; those it hides only with ``include_hidden`` (the admin)."""
+        self._refresh(session)
+        return [
+            self._view(cid, c, language, section)
+            for cid, c in self._cases.items()
+            if c.source in sources and c.texts and self._shown(section, cid, include_hidden)
+        ]
+
+    def case(
+        self, session: Session, section: SectionDefinition, sources: set[str], language: str, case_id: str,
+        *, include_hidden: bool = False,
+    ) -> CaseView | None:
         self._refresh(session)
         stored = self._cases.get(case_id)
         if stored is None or stored.source not in sources or not stored.texts:
             return None
+        if not self._shown(section, case_id, include_hidden):
+            return None
         return self._view(case_id, stored, language, section)
+
+    def source_goal(self, session: Session, case_id: str) -> int | None:
+        """The goal the case source set, before any section's override."""
+        self._refresh(session)
+        stored = self._cases.get(case_id)
+        return stored.goal if stored is not None else None
 
     def stories(self, session: Session, section: SectionDefinition, sources: set[str], language: str) -> Sequence[StoryView]:
         self._refresh(session)

@@ -3,24 +3,27 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from typing import Any
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import (
     bundles,
     catalogue,
+    delivery_report,
     moderation,
     outbox,
     plugin_check,
     plugin_state,
+    privacy,
     scaffold,
     schema,
 )
-from core.models import Delivery
+from core.models import PrivacyRequest
 
 
 def _portal():
@@ -33,6 +36,7 @@ sections_cli = AppGroup("sections", help="Sections defined by the installed sect
 cases_cli = AppGroup("cases", help="Cases and success stories from the case sources.")
 demo_cli = AppGroup("demo", help="Demo data for a first run.")
 deliveries_cli = AppGroup("deliveries", help="The delivery worker.")
+privacy_cli = AppGroup("privacy", help="Supporters' data: retention and requests.")
 moderation_cli = AppGroup("moderation", help="The moderation queue (until the web admin has one).")
 
 
@@ -86,13 +90,10 @@ def plugins_list() -> None:
 
 
 def _set(section: str, plugin: str, enabled: bool) -> None:
-    portal = _portal()
     try:
-        with portal.db.writing() as session:
-            plugin_state.set_enabled(session, portal.registry, section, plugin, enabled)
+        plugin_state.switch(_portal(), section, plugin, enabled)
     except LookupError as exc:
         raise click.ClickException(str(exc.args[0])) from exc
-    portal.forget_plugin_state()
     click.echo(f"{plugin} {'enabled' if enabled else 'disabled'} for {section}")
 
 
@@ -125,9 +126,40 @@ def cases_sync() -> None:
 @demo_cli.command("load")
 @click.pass_context
 def demo_load(ctx: click.Context) -> None:
-    """Sections and cases for a first run; safe to run again (keeps data)."""
+    """Sections and cases for a first run; safe to run again (keeps data).
+    With no admin account yet, a demo global admin is created and its
+    password written to the instance folder (demo-admin.txt), so a newcomer
+    can open /admin at once."""
     ctx.invoke(sections_sync)
     ctx.invoke(cases_sync)
+    _demo_admin()
+
+
+DEMO_ADMIN = "admin@demo.localhost"
+
+
+def _demo_admin() -> None:
+    import secrets
+    from pathlib import Path
+
+    from core.admin.auth import create_account
+    from core.models import AdminUser
+
+    portal = _portal()
+    with portal.db.writing() as session:
+        if session.scalar(select(AdminUser.id).limit(1)) is not None:
+            return
+        password = secrets.token_urlsafe(12)
+        create_account(session, DEMO_ADMIN, "Demo admin", password, True, [])
+    note = Path(current_app.instance_path) / "demo-admin.txt"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.touch(mode=0o600)
+    note.write_text(f"{DEMO_ADMIN}\n{password}\n")
+    click.echo(f"demo admin (all sections): {DEMO_ADMIN}, password in {note}")
+
+
+#: How often the long-running worker also applies the sections' retention.
+PURGE_EVERY = 24 * 3600.0
 
 
 @deliveries_cli.command("run")
@@ -167,8 +199,15 @@ def deliveries_run(once: bool, interval: float, batch: int) -> None:
             )
 
     total = outbox.WorkerReport()
+    last_purge = 0.0
     try:
         while True:
+            if not once and time.monotonic() - last_purge >= PURGE_EVERY:  # the daily retention pass
+                last_purge = time.monotonic()
+                for code, report in privacy.purge(portal).items():
+                    if report.supporters or report.unconfirmed:
+                        click.echo(f"privacy: {code}: erased {report.supporters} supporter(s), "
+                                   f"expired {report.unconfirmed} unconfirmed action(s)", err=True)
             total.add(outbox.drain(portal, batch, should_stop=stop.is_set, on_batch=log_batch))
             if once or stop.is_set():
                 break
@@ -184,30 +223,14 @@ def deliveries_run(once: bool, interval: float, batch: int) -> None:
 def deliveries_status(limit: int) -> None:
     """Counts by status and channel, then the failed and unrouted items with
     their last error: the admin's view until the web admin has one."""
-    portal = _portal()
-    with portal.db.session() as session:
-        counts = session.execute(
-            select(Delivery.status, Delivery.channel, func.count())
-            .where(Delivery.kind != bundles.BUNDLE_KIND)
-            .group_by(Delivery.status, Delivery.channel)
-        ).all()
-        bundle_counts = session.execute(
-            select(Delivery.status, func.count()).where(Delivery.kind == bundles.BUNDLE_KIND).group_by(Delivery.status)
-        ).all()
-        problems = session.scalars(
-            select(Delivery)
-            .where(Delivery.status.in_(("failed", "unrouted")))
-            .order_by(Delivery.status, Delivery.id)
-            .limit(limit)
-        ).all()
-    by_status: dict[str, int] = {}
-    for status, channel, count in sorted(counts, key=lambda r: (r[0], r[1] or "")):
-        by_status[status] = by_status.get(status, 0) + count
-        click.echo(f"{status:9} {channel or '-':20} {count}")
-    click.echo(", ".join(f"{status} {count}" for status, count in sorted(by_status.items())) or "no deliveries")
-    if bundle_counts:
-        click.echo("bundles: " + ", ".join(f"{status} {count}" for status, count in sorted(bundle_counts)))
-    for row in problems:
+    with _portal().db.session() as session:
+        report = delivery_report.summary(session, limit=limit)
+    for row in report.items:
+        click.echo(f"{row.status:9} {row.channel or '-':20} {row.count}")
+    click.echo(", ".join(f"{status} {count}" for status, count in report.items_by_status.items()) or "no deliveries")
+    if report.bundles:
+        click.echo("bundles: " + ", ".join(f"{status} {count}" for status, count in report.bundles_by_status.items()))
+    for row in report.problems:
         when = row.updated_at.strftime("%Y-%m-%d %H:%M") if row.updated_at else "?"
         click.echo(
             f"{row.status} #{row.id} {row.section_code} {row.case_id or '-'} {row.kind} via {row.channel or '-'}"
@@ -265,6 +288,30 @@ plugins_cli.add_command(scaffold.new_command)
 plugins_cli.add_command(plugin_check.check_command)
 
 
+@privacy_cli.command("purge")
+@click.option("--dry-run", is_flag=True, help="Only say how many supporters would be erased.")
+@click.option("--section", default=None, help="Only this section.")
+def privacy_purge(dry_run: bool, section: str | None) -> None:
+    """Erase the personal data of supporters past their section's retention
+    period (counts are kept)."""
+    done = privacy.purge(_portal(), dry_run=dry_run, section_code=section)
+    verb = "would erase" if dry_run else "erased"
+    for code, report in done.items():
+        click.echo(f"{code}: {verb} {report.supporters} supporter(s), {report.unconfirmed} unconfirmed action(s)")
+
+
+@privacy_cli.command("requests")
+@click.option("--section", default=None, help="Only this section.")
+def privacy_requests(section: str | None) -> None:
+    """Supporters' requests not carried out yet, with their deadline."""
+    with _portal().db.session() as session:
+        query = select(PrivacyRequest).where(PrivacyRequest.status == "requested").order_by(PrivacyRequest.due_at)
+        if section:
+            query = query.where(PrivacyRequest.section_code == section)
+        for row in session.scalars(query):
+            click.echo(f"#{row.id} {row.section_code} {row.kind} requested {row.requested_at:%Y-%m-%d}, due {row.due_at:%Y-%m-%d}")
+
+
 def register(app: Flask) -> None:
-    for group in (db_cli, plugins_cli, sections_cli, cases_cli, demo_cli, deliveries_cli, moderation_cli):
+    for group in (db_cli, plugins_cli, sections_cli, cases_cli, demo_cli, deliveries_cli, moderation_cli, privacy_cli):
         app.cli.add_command(group)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 
 import pluggy
 from flask import Blueprint
+from flask_wtf import FlaskForm
 from markupsafe import Markup
 
 from core.types import (
@@ -31,6 +32,7 @@ from core.types import (
     Route,
     SectionDefinition,
     SuccessStory,
+    WorldCounts,
 )
 
 PROJECT = "ecrire"
@@ -128,4 +130,48 @@ def ecrire_template_fragment(place: str, context: PageContext) -> Fragment | Mar
     nothing, a string (escaped), :class:`markupsafe.Markup` (trusted as is)
     or a :class:`Fragment` to set a priority. A plugin that raises is logged
     by name and left out of the page.
+    """
+
+
+@hookspec
+def ecrire_settings_form(section: SectionDefinition) -> type[FlaskForm] | None:
+    """Declare the settings a section admin may set for this plugin.
+
+    Called on one plugin at a time, by the admin's settings page of that
+    plugin in ``section`` (enabled there or not). Return a
+    :class:`flask_wtf.FlaskForm` *subclass* (not an instance) whose field
+    names are the setting keys, or None for no settings. The admin renders
+    it, validates it and stores ``form.data`` per section; the plugin reads
+    the values where it reads the section's settings
+    (``ActionContext.settings``, ``DeliveryItem.settings``,
+    ``core.toolkit.section_settings``), the stored ones over the section
+    definition's ``plugin_settings``. Values must be JSON-serialisable.
+    ``PasswordField`` fields are secrets: never shown back, kept when
+    submitted empty. A plugin that raises gets an error box naming it on
+    its settings page; the rest of the admin keeps working.
+    """
+
+
+@hookspec
+def ecrire_api_blueprints() -> Iterable[Blueprint]:
+    """Return Flask blueprints with a plugin's JSON endpoints, mounted under
+    ``/api/v1`` + the blueprint's own ``url_prefix``.
+
+    Called once at start-up on every installed plugin. Unlike
+    ``ecrire_blueprints``, these views are exempt from CSRF protection (they
+    are for machines, which authenticate otherwise, e.g. by signature) and
+    every error they raise is answered in JSON. They answer only on the
+    portals of sections where the plugin is enabled (404 elsewhere). A
+    blueprint's CLI commands (``bp.cli``) are added to ``flask`` too.
+    """
+
+
+@hookspec(firstresult=True)
+def ecrire_world_counts() -> WorldCounts | None:
+    """Give the campaign's world totals (per section, first answer wins).
+
+    Called when a page, ``/counts.json`` or ``/api/v1/counts`` shows a world
+    total. Return a :class:`WorldCounts` (e.g. the federation hub's figures)
+    or None to let the portal add up its own database. Keep it fast: it is
+    called on page views (cache what you read).
     """

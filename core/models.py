@@ -127,6 +127,9 @@ class Supporter(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     country: Mapped[str] = mapped_column(String(2), default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: Set when the supporter's data was erased (on request or at the end of
+    #: the retention period): the row stays so counts and dedupe still hold.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Action(Base):
@@ -288,3 +291,51 @@ class CaseOverride(Base):
     #: the routing answer's recipient (and channel) for this case.
     routing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+# --------------------------------------------------------------------------
+# Privacy: consent records and supporters' requests
+# --------------------------------------------------------------------------
+
+
+class ConsentRecord(Base):
+    """Proof of a consent: the wording shown (its version and text), what
+    was ticked, when, and the request it came with."""
+
+    __tablename__ = "consent_records"
+    __table_args__ = (Index("ix_consent_records_supporter", "supporter_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"))
+    supporter_id: Mapped[int | None] = mapped_column(ForeignKey("supporters.id"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id"))
+    #: "action" (the petition's own consent), "newsletter", "parent", "age".
+    purpose: Mapped[str] = mapped_column(String(40))
+    wording_version: Mapped[str] = mapped_column(String(40))
+    wording: Mapped[str] = mapped_column(Text)
+    given: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(16))
+    #: What the request carried: path, user agent, client address.
+    request: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PrivacyRequest(Base):
+    """A supporter's request to see or erase what is stored about them,
+    answered within a month."""
+
+    __tablename__ = "privacy_requests"
+    __table_args__ = (Index("ix_privacy_requests_section_status", "section_code", "status"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    section_code: Mapped[str] = mapped_column(ForeignKey("sections.code"))
+    #: "access" or "erasure".
+    kind: Mapped[str] = mapped_column(String(20))
+    #: Normalised address; replaced by "(erased)" once an erasure is done.
+    email: Mapped[str] = mapped_column(String(320))
+    #: requested (link sent) -> done; or expired
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    language: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    #: What was done: rows anonymised, deliveries kept as made, ...
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -4,19 +4,21 @@ queued, only when a moderator approves it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from core import counters
-from core.actions import queue_deliveries
+from core.holds import AlreadyDecided, HoldError, NotInSection, held_row, release_in
 from core.models import Action, Supporter, utcnow
-from core.types import ActionContext, RecordedAction, SupporterDetails
+from core.types import SupporterDetails
+
+__all__ = ["AlreadyDecided", "ModerationError", "NotInSection"]
 
 
-class ModerationError(LookupError):
-    """The action is not in this section's queue (or no longer)."""
+#: A moderation decision that cannot be made (see ``core.holds``).
+ModerationError = HoldError
 
 
 @dataclass(frozen=True)
@@ -26,63 +28,72 @@ class PendingAction:
     action_type: str
     payload: dict[str, Any]
     created_at: dt.datetime
+    #: The writer's personal data: only filled in when asked for (section
+    #: admins), and None for anonymous actions.
+    supporter: SupporterDetails | None = None
 
 
-def pending(portal, section_code: str, limit: int = 200) -> list[PendingAction]:
+def pending(portal, section_code: str, limit: int = 200, *, personal_data: bool = False) -> list[PendingAction]:
+    """The oldest ``limit`` actions waiting for a decision; the writers'
+    details only with ``personal_data`` (moderators never need them)."""
     with portal.db.session() as session:
-        rows = session.scalars(
-            select(Action)
+        query = (
+            select(Action, Supporter)
+            .outerjoin(Supporter, (Supporter.id == Action.supporter_id) & (Supporter.section_code == Action.section_code))
             .where(Action.section_code == section_code, Action.status == "pending")
             .order_by(Action.id)
             .limit(limit)
         )
-        return [PendingAction(r.id, r.case_id, r.action_type, dict(r.payload), r.created_at) for r in rows]
+        found = []
+        for r, s in session.execute(query):
+            details = SupporterDetails(s.email, s.name, s.country) if personal_data and s is not None else None
+            found.append(PendingAction(r.id, r.case_id, r.action_type, dict(r.payload), r.created_at, details))
+        return found
 
 
-def _pending_row(session, section_code: str, action_id: int) -> Action:
-    row = session.get(Action, action_id)
-    # Another section's action is reported exactly like a missing one.
-    if row is None or row.section_code != section_code:
-        raise ModerationError(f"no action #{action_id} in section {section_code!r}")
-    if row.status != "pending":
-        raise ModerationError(f"action #{action_id} is already {row.status}")
-    return row
+def pending_count(portal, section_code: str) -> int:
+    """How many actions wait (the queue's length, not a total of actions)."""
+    with portal.db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(Action).where(Action.section_code == section_code, Action.status == "pending")
+            )
+            or 0
+        )
+
+
+def check_in_section(session, section_code: str, action_ids: Iterable[int]) -> None:
+    """Raise :class:`NotInSection` unless every id is an action of the
+    section (any status): a bulk decision checks all ids before changing any."""
+    ids = set(action_ids)
+    found = set(session.scalars(select(Action.id).where(Action.id.in_(ids), Action.section_code == section_code)))
+    missing = sorted(ids - found)
+    if missing:
+        raise NotInSection(f"no action #{missing[0]} in section {section_code!r}")
 
 
 def approve(portal, section_code: str, action_id: int) -> None:
-    section = portal.registry.sections[section_code]
-    action_type = None
     with portal.db.writing() as session:
-        row = _pending_row(session, section_code, action_id)
-        action_type = portal.action_types(section_code).get(row.action_type)
-        if action_type is None:
-            raise ModerationError(f"action type {row.action_type!r} is not enabled in section {section_code!r}")
-        language = row.payload.get("language") or section.default_language
-        case = portal.catalogue.case(session, section, portal.case_sources(section_code), language, row.case_id)
-        if case is None:
-            raise ModerationError(f"case {row.case_id!r} is no longer open in section {section_code!r}")
-        row.status, row.decided_at = "approved", utcnow()
-        counters.increment(portal.db, session, section_code, row.case_id, row.action_type, by=row.count)
-        supporter = session.get(Supporter, row.supporter_id) if row.supporter_id else None
-        recorded = RecordedAction(
-            id=row.id,
-            section_code=section_code,
-            case_id=row.case_id,
-            action_type=row.action_type,
-            payload=dict(row.payload),
-            created_at=row.created_at,
-            supporter=SupporterDetails(supporter.email, supporter.name, supporter.country) if supporter else None,
-        )
-        context = ActionContext(section, case, language, portal.settings_for(section_code, row.action_type))
-        queue_deliveries(session, portal.hooks(section_code), action_type, context, recorded)
+        approve_in(portal, session, section_code, action_id)
+
+
+def approve_in(portal, session, section_code: str, action_id: int) -> None:
+    """Approve in the caller's transaction (the admin writes its audit entry
+    in the same one): counted, and its deliverables queued."""
+    release_in(portal, session, section_code, action_id, expected="pending", to="approved")
 
 
 def reject(portal, section_code: str, action_id: int, reason: str) -> None:
+    with portal.db.writing() as session:
+        reject_in(session, section_code, action_id, reason)
+
+
+def reject_in(session, section_code: str, action_id: int, reason: str) -> None:
+    """Reject in the caller's transaction; the reason is kept with the action."""
     if not reason.strip():
         raise ModerationError("a rejection needs a reason")
-    with portal.db.writing() as session:
-        row = _pending_row(session, section_code, action_id)
-        row.status, row.note, row.decided_at = "rejected", reason.strip(), utcnow()
+    row = held_row(session, section_code, action_id, "pending")
+    row.status, row.note, row.decided_at = "rejected", reason.strip(), utcnow()
 
 
 def approved(portal, section_code: str, case_id: str, action_type: str, limit: int = 100) -> list[dict[str, Any]]:

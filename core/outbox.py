@@ -133,7 +133,7 @@ def _recipient(row: Delivery) -> Recipient:
     return Recipient(r.get("name", ""), r.get("title", ""), tuple(r.get("address", ())), r.get("email"))
 
 
-def _item(row: Delivery, settings: Any, attempt: int | None = None) -> DeliveryItem:
+def _item(row: Delivery, settings: Any, attempt: int | None = None, section: Any = None) -> DeliveryItem:
     return DeliveryItem(
         id=row.id,
         key=row.key,
@@ -144,6 +144,8 @@ def _item(row: Delivery, settings: Any, attempt: int | None = None) -> DeliveryI
         body=row.body,
         attempt=row.attempts if attempt is None else attempt,
         settings=settings,
+        section=section,
+        files_dir=files_dir(row.section_code, row.channel or "none"),
     )
 
 
@@ -166,7 +168,9 @@ def _case(state, session, section, case_id: str | None):
 
 
 def _batch(state, session, row: Delivery, settings: Any) -> DeliveryBatch:
-    members = session.scalars(select(Delivery).where(Delivery.batch_id == row.id).order_by(Delivery.id))
+    members = session.scalars(  # not the items cancelled since (an erasure)
+        select(Delivery).where(Delivery.batch_id == row.id, Delivery.status == "bundled").order_by(Delivery.id)
+    )
     section = state.registry.sections[row.section_code]
     return DeliveryBatch(
         id=row.id,
@@ -176,7 +180,7 @@ def _batch(state, session, row: Delivery, settings: Any) -> DeliveryBatch:
         case=_case(state, session, section, row.case_id),
         kind=(row.body or {}).get("kind", ""),
         recipient=_recipient(row),
-        items=[_item(m, settings, attempt=row.attempts) for m in members],
+        items=[_item(m, settings, attempt=row.attempts, section=section) for m in members],
         attempt=row.attempts,
         files_dir=files_dir(row.section_code, row.channel or "none"),
         settings=settings,
@@ -206,7 +210,8 @@ def _claim(state, limit: int, lease_for: dt.timedelta) -> list[_Claimed]:
             row.status, row.attempts, row.updated_at = "sending", row.attempts + 1, now
             settings = _settings(state, row)
             batch = _batch(state, session, row, settings) if row.kind == bundles.BUNDLE_KIND else None
-            claimed.append(_Claimed(row.id, row.channel, row.attempts, _item(row, settings), batch))
+            section = state.registry.sections.get(row.section_code)
+            claimed.append(_Claimed(row.id, row.channel, row.attempts, _item(row, settings, section=section), batch))
         return claimed
 
 
@@ -248,7 +253,7 @@ def _mark(state, claimed: _Claimed, result: DeliveryResult, report: WorkerReport
         if changed and claimed.batch is not None and values["status"] in ("done", "failed"):
             session.execute(  # the items share their bundle's outcome
                 update(Delivery)
-                .where(Delivery.batch_id == claimed.id)
+                .where(Delivery.batch_id == claimed.id, Delivery.status == "bundled")
                 .values(status=values["status"], last_error=values["last_error"], updated_at=now)
                 .execution_options(synchronize_session=False)
             )
@@ -316,3 +321,42 @@ def drain(
         if not report.handled:
             break
     return total
+
+
+class NotRetryable(ValueError):
+    """The row is not waiting or failed (it is done, being sent, held for
+    its window, unrouted, or travels inside a bundle)."""
+
+
+#: Statuses "retry now" accepts.
+RETRYABLE = ("failed", "pending")
+
+
+def retry_now(state, section_code: str, delivery_id: int) -> None:
+    """Make a failed or waiting item (or bundle row) due now.
+
+    ``attempts`` is reset to 0: a failed row has usually spent all its
+    attempts, and keeping them would turn the next temporary failure into a
+    final one; the idempotency key is kept, so a channel still recognises
+    the item. ``last_error`` is kept until the next attempt replaces it.
+    A bundle's items go back to ``bundled`` and follow it again. An item
+    inside a bundle is retried through its bundle, never alone.
+
+    Raises ``LookupError`` for a row missing or of another section (alike),
+    :class:`NotRetryable` for a row in another state.
+    """
+    now = utcnow()
+    with state.db.writing() as session:
+        row = session.get(Delivery, delivery_id, with_for_update=True)
+        if row is None or row.section_code != section_code:
+            raise LookupError(f"no delivery #{delivery_id} in section {section_code!r}")
+        if row.status not in RETRYABLE or row.batch_id is not None:
+            raise NotRetryable(f"delivery #{delivery_id} is {row.status}: it cannot be retried now")
+        row.status, row.attempts, row.next_attempt_at, row.updated_at = "pending", 0, now, now
+        if row.kind == bundles.BUNDLE_KIND:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.batch_id == row.id)
+                .values(status="bundled", updated_at=now)
+                .execution_options(synchronize_session=False)
+            )

@@ -1,7 +1,9 @@
 """Which plugins are switched on for which section, stored in the database."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,6 +55,18 @@ def set_enabled(session: Session, registry: PluginRegistry, section_code: str, p
         session.add(SectionPlugin(section_code=section_code, plugin_name=plugin, enabled=enabled))
     else:
         row.enabled = enabled
+
+
+def switch(portal: Any, section_code: str, plugin: str, enabled: bool, *, also: Callable[[Session], None] | None = None) -> None:
+    """Switch a plugin on or off for a section so that the next request of
+    this process sees it (other processes within ``PLUGIN_STATE_SECONDS``).
+    ``also`` runs in the same transaction (an audit entry). Raises
+    LookupError for a section or plugin that cannot be switched."""
+    with portal.db.writing() as session:
+        set_enabled(session, portal.registry, section_code, plugin, enabled)
+        if also is not None:
+            also(session)
+    portal.forget_plugin_state()
 
 
 @dataclass(frozen=True)

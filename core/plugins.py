@@ -102,6 +102,8 @@ class PluginRegistry:
         self.sections: dict[str, SectionDefinition] = {}
         self.section_plugin: dict[str, str] = {}
         self._collect_sections()
+        #: Every section plugin installed, served here or not.
+        self._all_section_plugins = set(self.section_plugin.values())
         self._subset_cache: dict[tuple[str, frozenset[str]], SectionHooks] = {}
 
     # -- loading -----------------------------------------------------------
@@ -174,7 +176,24 @@ class PluginRegistry:
         return results
 
     def section_plugins(self) -> set[str]:
-        return set(self.section_plugin.values())
+        """Every installed section plugin (also those of sections this
+        deployment does not serve: they are never switched on as plugins)."""
+        return set(self._all_section_plugins)
+
+    def limit_sections(self, codes: Iterable[str] | None) -> None:
+        """Serve only ``codes`` (``ECRIRE_SECTIONS``); None serves every
+        installed section. An unknown code stops start-up."""
+        if codes is None:
+            return
+        codes = list(codes)
+        unknown = sorted(set(codes) - set(self.sections))
+        if unknown:
+            raise ValueError(
+                f"ECRIRE_SECTIONS names unknown sections: {', '.join(unknown)} (installed: {', '.join(sorted(self.sections))})"
+            )
+        self.sections = {code: d for code, d in self.sections.items() if code in codes}
+        self.section_plugin = {code: p for code, p in self.section_plugin.items() if code in codes}
+        self._subset_cache.clear()
 
     def for_section(self, section_code: str, enabled: Iterable[str]) -> SectionHooks:
         """Hook callers that reach only the section's enabled plugins and its
@@ -190,6 +209,17 @@ class PluginRegistry:
                 self._subset_cache.clear()
             self._subset_cache[key] = hooks
         return hooks
+
+
+def parse_sections(value: Any) -> list[str] | None:
+    """``ECRIRE_SECTIONS``: ``"fr,be"`` or ``["fr", "be"]``; empty or unset
+    means every installed section."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = [part for part in (p.strip() for p in value.split(",")) if part]
+    codes = [str(code).strip() for code in value if str(code).strip()]
+    return codes or None
 
 
 class SectionHooks:

@@ -9,15 +9,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
-from core import plugin_state
+from core import plugin_settings, plugin_state
 from core.catalogue import Catalogue
 from core.counters import CountCache
 from core.database import Database
 from core.plugins import PluginError, PluginRegistry, SectionHooks
 from core.web.panel_cache import PanelCache
 from core.types import ActionType, DeliveryChannel, SectionDefinition
+
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 def normalise_host(host: str) -> str:
@@ -45,6 +49,7 @@ class Portal:
         self.panels = PanelCache(case_cache_seconds)
         self._state_seconds = plugin_state_seconds
         self._enabled: dict[str, tuple[float, frozenset[str]]] = {}
+        self._settings: dict[str, tuple[float, dict[str, Mapping[str, Any]]]] = {}
         self._lock = threading.Lock()
         self.hosts = self._host_map(host_overrides)
 
@@ -81,6 +86,27 @@ class Portal:
     def forget_plugin_state(self) -> None:
         with self._lock:
             self._enabled.clear()
+            self._settings.clear()
+        # Blank panels were rendered with the old settings (a petition
+        # field made optional): drop them too.
+        self.panels = PanelCache(self.panels.max_age)
+
+    def plugin_settings(self, section_code: str, plugin: str) -> Mapping[str, Any]:
+        """A plugin's effective settings in a section: the definition's
+        ``plugin_settings`` with what an admin stored on top. Re-read like
+        the plugin state (``forget_plugin_state`` after a save)."""
+        now = time.monotonic()
+        cached = self._settings.get(section_code)
+        if cached is None or now - cached[0] > self._state_seconds:
+            with self.db.session() as session:
+                stored = plugin_settings.stored_for_section(session, section_code)
+            definition = self.registry.sections[section_code]
+            names = set(stored) | set(definition.plugin_settings)
+            values = {name: MappingProxyType(plugin_settings.effective(definition, name, stored.get(name, {}))) for name in names}
+            cached = (now, values)
+            with self._lock:
+                self._settings[section_code] = cached
+        return cached[1].get(plugin, _EMPTY)
 
     def hooks(self, section_code: str) -> SectionHooks:
         return self.registry.for_section(section_code, self.enabled(section_code))
@@ -118,7 +144,7 @@ class Portal:
         """The section's settings for the plugin that provides ``name``
         through ``hook`` (the owners are recorded by ``_named``)."""
         owner = self.hooks(section_code).cache.get(hook + ":owners", {}).get(name)
-        return self.registry.sections[section_code].plugin_settings.get(owner, {}) if owner else {}
+        return self.plugin_settings(section_code, owner) if owner else _EMPTY
 
     def settings_for(self, section_code: str, action_name: str) -> Mapping[str, Any]:
         """The section's settings for the plugin providing an action type."""

@@ -52,6 +52,8 @@ per test and just as isolated.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import email
 import email.policy
 import shutil
@@ -208,11 +210,13 @@ def section_client(app: Flask, host: str, **headers: str) -> SectionClient:
 
 
 class _Forms(HTMLParser):
-    """The hidden inputs of each form on a page, with the form's action URL."""
+    """The hidden inputs of each form on a page, with the form's action URL,
+    and the names of all its fields."""
 
     def __init__(self) -> None:
         super().__init__()
         self.forms: list[tuple[str, dict[str, str]]] = []
+        self.names: list[set[str]] = []
         self._hidden: dict[str, str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -220,10 +224,11 @@ class _Forms(HTMLParser):
         if tag == "form":
             self._hidden = {}
             self.forms.append((attributes.get("action") or "", self._hidden))
-        elif tag == "input" and self._hidden is not None and (attributes.get("type") or "").lower() == "hidden":
-            name = attributes.get("name")
-            if name:
-                self._hidden[name] = attributes.get("value") or ""
+            self.names.append(set())
+        elif tag in ("input", "select", "textarea") and self._hidden is not None and attributes.get("name"):
+            self.names[-1].add(attributes["name"] or "")
+            if (attributes.get("type") or "").lower() == "hidden":
+                self._hidden[attributes["name"] or ""] = attributes.get("value") or ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
@@ -235,28 +240,44 @@ def take_action(client: FlaskClient, case_id: str, action_name: str, /, **fields
     posting to ``/act/<action_name>``, send its hidden inputs (the CSRF token)
     with ``fields``. A form built with a prefix (``tally-csrf_token``) gets
     that prefix added to the field names; ``None`` leaves a field out.
+    The supporter is an adult: the section's age question (``legal-of_age``
+    or ``legal-birth_year``) is answered so unless ``fields`` answer it.
     Returns the response, not followed (a success is usually a 303)."""
     path = f"/cases/{case_id}"
     page = client.get(path)
     assert page.status_code == 200, f"{path} answered {page.status_code}"
     parser = _Forms()
     parser.feed(page.get_data(as_text=True))
-    matching = [(url, hidden) for url, hidden in parser.forms if urlsplit(url).path.endswith(f"/act/{action_name}")]
+    matching = [
+        (url, hidden, names)
+        for (url, hidden), names in zip(parser.forms, parser.names)
+        if urlsplit(url).path.endswith(f"/act/{action_name}")
+    ]
     if not matching:
         found = ", ".join(urlsplit(url).path.rsplit("/", 1)[-1] for url, _ in parser.forms) or "none"
         raise AssertionError(f"no form for the action {action_name!r} on {path} (forms found: {found})")
-    url, hidden = matching[0]
+    url, hidden, names = matching[0]
     token = next((name for name in hidden if name.endswith("csrf_token")), None)
     assert token is not None, f"the {action_name!r} form on {path} has no CSRF token"
     prefix = token[: -len("csrf_token")]
-    data: dict[str, Any] = dict(hidden)
+    data: dict[str, Any] = {**adult_answers(names), **hidden}
     for name, value in fields.items():
-        key = name if name.startswith(prefix) else prefix + name
+        key = name if name.startswith((prefix, "legal-")) else prefix + name
         if value is None:
             data.pop(key, None)
         else:
             data[key] = str(value) if isinstance(value, (int, float)) else value
     return client.post(url, data=data)
+
+
+def adult_answers(names: set[str]) -> dict[str, str]:
+    """An adult's answers to the age questions a form has."""
+    answers = {}
+    if "legal-of_age" in names:
+        answers["legal-of_age"] = "adult"
+    if "legal-birth_year" in names:
+        answers["legal-birth_year"] = str(dt.date.today().year - 30)
+    return answers
 
 
 def read_counts(app: Flask) -> Counts:

@@ -13,10 +13,33 @@ import pluggy
 from flask_babel import Domain
 from markupsafe import Markup
 
+from core.api import (
+    canonical_json,
+    deployment_id,
+    instance_folder,
+    local_counts,
+    portal_database,
+    published_catalogue,
+    served_sections,
+)
 from core.countries import CountryField, country_choices, country_name
 from core.fields import SupporterEmailField, strip_whitespace
 from core.hookspecs import PROJECT
+from core.letter_pdf import (
+    LETTER_FONT,
+    Letterhead,
+    PrintableLetter,
+    draw_letter,
+    draw_letterhead,
+    letter_canvas,
+    register_letter_fonts,
+    render_letter,
+    wrap_text,
+)
+from core.letter_routing import AUTHORITY, EMBASSY, RoutingPlan, RoutingRule
+from core.plugin_settings import section_settings
 from core.schema import run_migrations
+from core.signing import SIGNATURE_PREFIX, sign, verify_signature
 from core.web.portal import approved_actions, current_language, current_section, find_case, render_page
 from core.types import (
     ActionContext,
@@ -46,6 +69,7 @@ from core.types import (
     SuccessStory,
     SupporterDetails,
     Undeliverable,
+    WorldCounts,
 )
 
 #: Decorate hook implementations with this.
@@ -83,6 +107,21 @@ class PluginTranslations:
 
 
 __all__ = [
+    "SIGNATURE_PREFIX",
+    "WorldCounts",
+    "canonical_json",
+    "deployment_id",
+    "instance_folder",
+    "local_counts",
+    "portal_database",
+    "published_catalogue",
+    "served_sections",
+    "sign",
+    "verify_signature",
+    "AUTHORITY",
+    "EMBASSY",
+    "RoutingPlan",
+    "RoutingRule",
     "ActionContext",
     "ActionRecord",
     "ActionType",
@@ -99,11 +138,14 @@ __all__ = [
     "DeliveryItem",
     "DeliveryRequest",
     "DeliveryResult",
+    "LETTER_FONT",
     "Fragment",
     "LegalRules",
+    "Letterhead",
     "Markup",
     "PageContext",
     "PluginTranslations",
+    "PrintableLetter",
     "Recipient",
     "RecordedAction",
     "RetryLater",
@@ -119,9 +161,16 @@ __all__ = [
     "country_name",
     "current_language",
     "current_section",
+    "draw_letter",
+    "draw_letterhead",
     "find_case",
     "hookimpl",
+    "letter_canvas",
+    "register_letter_fonts",
     "render_page",
+    "render_letter",
     "run_migrations",
+    "section_settings",
     "strip_whitespace",
+    "wrap_text",
 ]

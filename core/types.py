@@ -37,8 +37,22 @@ class Branding:
 
 @dataclass(frozen=True)
 class LegalRules:
-    """A section's legal rules. Stored now, enforced by a later release of
-    the core (consent age, double opt-in, retention)."""
+    """A section's legal rules, enforced by the core on every action that
+    collects personal data (``ActionType.collects_personal_data``).
+
+    ``consent_age``: the age from which a supporter may consent alone.
+    ``age_check``: ``"declare"`` (a box: "I am N or older") or
+    ``"birth_year"``. ``under_age``: what a younger supporter may do:
+    ``"anonymous"`` (the action counts, nothing personal is kept) or
+    ``"parent"`` (a parent confirms by a link sent to their address; until
+    then the action is held). ``verify_email``: actions wait, counted
+    apart, until the supporter opens a link; unconfirmed ones are erased
+    after ``unverified_days``. ``newsletter``: offer a newsletter sign-up
+    (never pre-ticked, separate from the action's consent), confirmed by a
+    link when ``double_opt_in``. ``consent_wordings``: purpose ("action",
+    "newsletter", "parent") -> language -> text, at ``wording_version``;
+    the version is stored with every consent given.
+    """
 
     consent_age: int = 16
     double_opt_in: bool = False
@@ -46,6 +60,13 @@ class LegalRules:
     controller: str = ""
     #: Privacy notice per language code.
     privacy_notice: Mapping[str, str] = field(default_factory=dict)
+    age_check: str = "declare"
+    under_age: str = "anonymous"
+    verify_email: bool = False
+    unverified_days: int = 7
+    newsletter: bool = False
+    consent_wordings: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    wording_version: str = "1"
 
 
 @dataclass(frozen=True)
@@ -277,6 +298,10 @@ class ActionType:
     #: Hold the action for moderation: it is counted, and its deliverables
     #: are queued, only once a moderator approves it.
     moderated: ClassVar[bool] = False
+    #: The form asks for an email address or a name: the section's legal
+    #: rules apply (age, consent records, address check, newsletter). Its
+    #: template must then call ``{{ legal_fields() }}`` inside the form.
+    collects_personal_data: ClassVar[bool] = False
 
     def available_for(self, context: ActionContext) -> bool:
         """Whether this action is offered on this case in this section."""
@@ -298,6 +323,12 @@ class ActionType:
     def deliverables(self, action: RecordedAction, context: ActionContext) -> Sequence[DeliveryRequest]:
         """What this action produces for delivery (default: nothing)."""
         return ()
+
+    def erase(self, payload: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The payload once its writer's personal data is erased (on request
+        or past the section's retention). The default keeps only the page
+        language: override to keep more, never less."""
+        return {key: payload[key] for key in ("language",) if key in payload}
 
 
 # --------------------------------------------------------------------------
@@ -350,6 +381,10 @@ class DeliveryItem:
     attempt: int
     #: The channel plugin's settings for this section.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: The item's section, and the folder kept for this section and channel
+    #: where the channel may write what it produces (set by the worker).
+    section: SectionDefinition | None = None
+    files_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -448,3 +483,22 @@ class Fragment:
 
     html: str | Markup
     priority: int = 100
+
+
+# --------------------------------------------------------------------------
+# Federation
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorldCounts:
+    """Actions counted across every deployment of the campaign, as a
+    plugin knows them (the hub's sum of its members' reports).
+
+    ``cases`` maps a case id to its world total; ``total`` is the sum over
+    every case; ``updated_at`` (ISO 8601) says how fresh the figures are.
+    """
+
+    total: int
+    cases: Mapping[str, int] = field(default_factory=dict)
+    updated_at: str | None = None

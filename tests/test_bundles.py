@@ -40,7 +40,7 @@ COLLECTOR = textwrap.dedent(
     def ecrire_delivery_channels():
         return [Collector()]
 
-    @hookimpl
+    @hookimpl(tryfirst=True)  # before the section's own routing
     def ecrire_letter_routing(section, case, action, request):
         if request.kind == "letter":
             return Route(Recipient("Embassy"), channel="collector", bundle=True)

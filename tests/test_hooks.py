@@ -114,7 +114,7 @@ POSTCARDS = textwrap.dedent(
             return ActionRecord(supporter=None, payload={"message": form.message.data})
 
         def deliverables(self, action, context):
-            return [DeliveryRequest(kind="card", body={"message": action.payload["message"]})]
+            return [DeliveryRequest(kind="postcard", body={"message": action.payload["message"]})]
 
     class Folder(DeliveryChannel):
         name = "folder"

@@ -47,7 +47,7 @@ def test_clean_install_passes(app):
     assert code == 0, output
     petition = block(output, "petition")
     assert "petition (ecrire " in petition and "hooks: ecrire_action_types" in petition and "    ok" in petition
-    assert "hooks: ecrire_section" in block(output, "section_be")
+    assert "hooks: ecrire_letter_routing, ecrire_section" in block(output, "section_be")
     installed = len(app.extensions["ecrire"].registry.plugins)
     assert output.splitlines()[-1] == f"{installed} plugins checked: all ok"
 
@@ -58,7 +58,7 @@ def test_misspelt_hook_is_named_while_the_others_are_still_checked(outside_plugi
     assert report.exit_code == 1
     assert report.plugins["typo"].problems == ["unknown hook ecrire_action_typs (did you mean ecrire_action_types?)"]
     assert report.plugins["typo"].distribution == "ecrire-typo"
-    assert report.plugins["petition"].problems == [] and report.plugins["petition"].hooks == ("ecrire_action_types",)
+    assert report.plugins["petition"].problems == [] and report.plugins["petition"].hooks == ("ecrire_action_types", "ecrire_settings_form")
 
 
 def test_python_m_runs_without_the_app(outside_plugin):
@@ -120,12 +120,14 @@ def test_fuzzy_and_missing_folder_are_problems(outside_plugin):
         },
         {"embassy": "embassy", "bare": "bare", "solo": "solo", "quiet": "quiet"},
     )
-    report = plugin_check.check_installed()  # no database: every section's languages
+    report = plugin_check.check_installed()  # no database: every section's languages (fr, be, ch, ca_fr)
     assert report.plugins["embassy"].problems == [
+        "no 'de' catalog (translations/de/LC_MESSAGES/messages.po)",
         "1 message not translated (or fuzzy) in 'fr', first: 'Call the embassy'",
+        "no 'it' catalog (translations/it/LC_MESSAGES/messages.po)",
         "1 message not translated (or fuzzy) in 'nl', first: 'Call the embassy'",
     ]
-    missing = ["shows strings but has no translations/ folder (needed: fr, nl)"]
+    missing = ["shows strings but has no translations/ folder (needed: de, fr, it, nl)"]
     assert report.plugins["bare"].problems == missing and report.plugins["solo"].problems == missing
     assert report.plugins["quiet"].problems == []
 

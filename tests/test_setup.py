@@ -10,10 +10,16 @@ from core.schema import CORE_MIGRATIONS
 from tests.conftest import section_client, sign, text_of
 
 
+def _core_objects(obj, name, type_, reflected, compare_to) -> bool:
+    """Tables plugins create with their own migrations are not the core's."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
+
 def test_migrations_build_exactly_the_models(app):
     engine = app.extensions["ecrire"].db.engine
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": _core_objects})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
 

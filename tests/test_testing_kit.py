@@ -69,7 +69,7 @@ MAILBAG = textwrap.dedent(
     def ecrire_delivery_channels():
         return [Mail()]
 
-    @hookimpl
+    @hookimpl(tryfirst=True)  # before the demo sections' own routing of cards
     def ecrire_letter_routing(section, case, action, request):
         if request.kind == "card":
             return Route(recipient=Recipient(name="Embassy", email=f"embassy-{case.country.lower()}@example.org"), channel="mail")

@@ -174,6 +174,38 @@ def _grants(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return found
 
 
+class AccountError(ValueError):
+    """Why an account cannot be created (shown to whoever asked)."""
+
+
+def create_account(
+    session, email: str, name: str, password: str, is_global: bool, grants: list[tuple[str, str]]
+) -> AdminUser:
+    """Create an account in the caller's transaction: shared by ``flask
+    admins create`` and the admin's Accounts page so both apply the same
+    rules. Raises :class:`AccountError`."""
+    email = normalise_email(email)
+    if "@" not in email:
+        raise AccountError(_("Please enter a valid email address."))
+    if len(password) < passwords.MIN_LENGTH:
+        raise AccountError(_("The password needs at least %(n)d characters.", n=passwords.MIN_LENGTH))
+    sections = _portal().registry.sections
+    for code, role in grants:
+        if code not in sections:
+            raise AccountError(_("There is no section %(code)s.", code=code))
+        if role not in ROLES:
+            raise AccountError(_("There is no role %(role)s.", role=role))
+    if not is_global and not grants:
+        raise AccountError(_("Choose global admin or at least one role in a section."))
+    if session.scalar(select(AdminUser.id).where(AdminUser.email == email)) is not None:
+        raise AccountError(_("An account for %(email)s already exists.", email=email))
+    account = AdminUser(email=email, name=name, password_hash=passwords.hash_password(password), is_global=is_global)
+    account.grants = [AdminGrant(section_code=code, role=role) for code, role in grants]
+    session.add(account)
+    session.flush()
+    return account
+
+
 @admins_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="Shown in the audit log.")
@@ -189,12 +221,11 @@ def admins_create(email: str, name: str, is_global: bool, sections: tuple[str, .
     grants = _grants(sections)
     if not is_global and not grants:
         raise click.UsageError("give --global or at least one --section CODE[:ROLE]")
-    with _portal().db.writing() as session:
-        if session.scalar(select(AdminUser.id).where(AdminUser.email == email)) is not None:
-            raise click.UsageError(f"an account for {email} already exists")
-        account = AdminUser(email=email, name=name, password_hash=passwords.hash_password(password), is_global=is_global)
-        account.grants = [AdminGrant(section_code=code, role=role) for code, role in grants]
-        session.add(account)
+    try:
+        with _portal().db.writing() as session:
+            create_account(session, email, name, password, is_global, grants)
+    except AccountError as error:
+        raise click.UsageError(str(error)) from None
     roles = "global admin" if is_global else ", ".join(f"{role} of {code}" for code, role in grants)
     click.echo(f"created {email}: {roles}")
 
@@ -209,9 +240,6 @@ def admins_list() -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SECURE", bool(app.config.get("ECRIRE_SECURE_COOKIES", True)))
     login_manager.init_app(app)
     app.context_processor(admin_context)
     app.cli.add_command(admins_cli)

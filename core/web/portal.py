@@ -15,9 +15,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from core import actions, moderation
+from core import actions, legal, moderation
 from core.countries import country_name
-from core.types import ActionContext, ActionType, CaseView, PageContext, SectionDefinition
+from core.types import ActionContext, ActionRecord, ActionType, CaseView, PageContext, SectionDefinition
 from core.web import sharing, template_hooks
 
 log = logging.getLogger(__name__)
@@ -124,18 +124,23 @@ def _panel(action_type: ActionType, ctx: ActionContext, submitted) -> Markup:
     """A submitted form is rendered with its errors; a blank one comes from
     the panel cache (built only when the cache has none)."""
     if submitted is not None:
-        return _render_panel(action_type, ctx, lambda: submitted)
+        return _render_panel(action_type, ctx, lambda: submitted, getattr(g, "legal_form", None))
     if not action_type.cache_panel:
         return _render_panel(action_type, ctx, lambda: action_type.make_form(ctx))
     key = (g.section.code, ctx.case.id, action_type.name, g.language)
     return portal().panels.get(key, lambda: _render_panel(action_type, ctx, lambda: action_type.make_form(ctx)))
 
 
-def _render_panel(action_type: ActionType, ctx: ActionContext, form: Callable[[], Any]) -> Markup:
+def _render_panel(
+    action_type: ActionType, ctx: ActionContext, form: Callable[[], Any], legal_form: legal.LegalForm | None = None
+) -> Markup:
     """One action's panel; a plugin whose form or template fails is left
-    out and logged by name rather than taking the case page down."""
+    out and logged by name rather than taking the case page down. Only the
+    submitted panel shows the submitted legal answers: blank panels are
+    cached and shared."""
     case = ctx.case
     extra = action_type.translations.template_globals() if action_type.translations else {}
+    extra["legal_fields"] = lambda: legal.fields_markup(legal_form or legal.LegalForm.for_section(g.section))
     try:
         return Markup(
             render_template(
@@ -157,6 +162,33 @@ def _counts(fresh: bool = False):
         return portal().counts.get(db_session, fresh=fresh)
 
 
+class WorldView:
+    """World totals: a plugin's answer to ``ecrire_world_counts`` (the
+    federation hub's figures) when there is one, else this database's sums.
+    A case the plugin does not know keeps its local world count."""
+
+    def __init__(self, counts, answered=None) -> None:
+        self._counts = counts
+        self._answered = answered
+        self.total = answered.total if answered is not None else counts.world()
+        self.updated_at = answered.updated_at if answered is not None else None
+
+    def case(self, case_id: str) -> int:
+        if self._answered is not None and case_id in self._answered.cases:
+            return int(self._answered.cases[case_id])
+        return self._counts.case_world(case_id)
+
+
+def world_counts(counts) -> WorldView:
+    """The request's section's world totals (see :class:`WorldView`)."""
+    answered = None
+    try:
+        answered = g.hooks.ecrire_world_counts()
+    except Exception:
+        log.exception("ecrire_world_counts failed: showing this deployment's own totals")
+    return WorldView(counts, answered)
+
+
 # -- pages --------------------------------------------------------------------
 
 
@@ -172,7 +204,7 @@ def home() -> str:
         cases=[(case, counts.case(code, case.id)) for case in cases],
         section_total=counts.section(code),
         section_goal=sum(case.goal or 0 for case in cases),
-        world_total=counts.world(),
+        world_total=world_counts(counts).total,
         stories=stories[:3],
         more_stories=len(stories) > 3,
         **page_context(),
@@ -189,7 +221,7 @@ def _case_page(case: CaseView, forms: dict[str, Any], status: int = 200):
         case=case,
         panels=panels,
         section_count=counts.case(g.section.code, case.id),
-        world_count=counts.case_world(case.id),
+        world_count=world_counts(counts).case(case.id),
         form_errors=status == 422,
         open_action=next(iter(forms), None) or request.args.get("act"),
         **page_context(case),
@@ -215,16 +247,76 @@ def take_action(case_id: str, action_name: str):
         abort(404)
     action_type, ctx = offered[action_name]
     form = action_type.make_form(ctx, request.form)
-    if not form.validate():
+    rules = legal.LegalForm.for_section(g.section, request.form) if action_type.collects_personal_data else None
+    g.legal_form = rules
+    valid = form.validate()
+    if not (rules is None or rules.validate()) or not valid:
         return _case_page(case, {action_name: form}, status=422)
     step = action_type.review(form, ctx)
     if step is not None:  # e.g. a preview before sending
         return step
-    outcome = actions.record(portal().db, g.hooks, action_type, ctx, action_type.record(form, ctx))
+    data = action_type.record(form, ctx)
+    decision = legal.decide(rules) if rules is not None else legal.Decision("now")
+    if decision.mode == "anonymous":  # too young to consent: counted, nothing personal kept
+        data = ActionRecord(None, action_type.erase(data.payload), data.count)
+
+    def consents(db_session, action_id: int, supporter_id: int | None) -> None:
+        if rules is not None:
+            db_session.add_all(
+                legal.consent_records(
+                    g.section, g.language, form, rules, decision, action_id=action_id, supporter_id=supporter_id
+                )
+            )
+
+    hold = "unverified" if decision.mode in ("verify", "parent") else None
+    outcome = actions.record(portal().db, g.hooks, action_type, ctx, data, hold=hold, also=consents)
+    mailed = None
+    if not outcome.repeated or (hold and actions.status_of(portal().db, outcome.action_id) == hold):
+        # a repeat of a still unconfirmed action sends its link again
+        mailed = _send_confirmations(decision, outcome.action_id, data, case)
     acted = [c for c in session.get("acted", []) if c != case.id][-REMEMBERED_CASES + 1 :]
     session["acted"] = [*acted, case.id]
-    session["last_action"] = {"case": case.id, "action": action_name, "repeated": outcome.repeated}
+    session["last_action"] = {
+        "case": case.id,
+        "action": action_name,
+        "repeated": outcome.repeated,
+        "mode": decision.mode,
+        "mailed": mailed,
+    }
     return redirect(url_for("portal.thanks", case_id=case.id, action_name=action_name), code=303)
+
+
+def _send_confirmations(decision, action_id: int, data: ActionRecord, case: CaseView) -> bool | None:
+    """Email the links a held action or a newsletter sign-up waits for;
+    None when none was needed, else whether the mail went out."""
+    from core.web import confirmations
+
+    email = data.supporter.email if data.supporter else None
+    if decision.mode == "parent" and decision.parent_email:
+        return confirmations.send_link([confirmations.PARENT], action_id, decision.parent_email, case.person)
+    purposes = []
+    if decision.mode == "verify":
+        purposes.append(confirmations.ADDRESS)
+    if decision.newsletter and g.section.legal.double_opt_in:
+        purposes.append(confirmations.NEWSLETTER)
+    if purposes and email:
+        return confirmations.send_link(purposes, action_id, email, case.person)
+    return None
+
+
+@bp.app_template_global()
+def legal_fields() -> Markup:
+    """The section's legal questions, for an action template's form: the
+    submitted answers (with their errors) after a failed send."""
+    form = getattr(g, "legal_form", None) or legal.LegalForm.for_section(g.section)
+    return legal.fields_markup(form)
+
+
+@bp.app_template_global()
+def legal_hidden() -> Markup:
+    """The legal answers as hidden inputs, for an intermediate step."""
+    form = getattr(g, "legal_form", None)
+    return legal.hidden_markup(form) if form is not None else Markup("")
 
 
 @bp.get("/cases/<case_id>/act/<action_name>/thanks")
@@ -249,8 +341,10 @@ def thanks(case_id: str, action_name: str):
         case=case,
         action=action_type,
         repeated=bool(last.get("repeated")),
+        mode=last.get("mode", "now"),
+        mailed=last.get("mailed"),
         section_count=counts.case(g.section.code, case.id),
-        world_count=counts.case_world(case.id),
+        world_count=world_counts(counts).case(case.id),
         next_case=next_case,
         share_links=sharing.links(case_url, share_text),
         **page_context(case),
@@ -299,10 +393,11 @@ def counts_json() -> Response:
     code = g.section.code
     with portal().db.session() as db_session:
         cases = portal().catalogue.cases(db_session, g.section, _sources(), g.language)
+    world = world_counts(counts)
     body = {
         "section": counts.section(code),
-        "world": counts.world(),
-        "cases": {c.id: {"section": counts.case(code, c.id), "world": counts.case_world(c.id), "goal": c.goal} for c in cases},
+        "world": world.total,
+        "cases": {c.id: {"section": counts.case(code, c.id), "world": world.case(c.id), "goal": c.goal} for c in cases},
     }
     response = make_response(body)
     response.cache_control.public = True

@@ -18,8 +18,16 @@ environment variables of the same name:
 ``ECRIRE_MAIL_FROM_BY_SECTION`` (``{code: address}``, a dict in the config
 or JSON in the environment), ``ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE`` (30).
 
-A digest mode (one email per batch to one authority) needs the bundling
-work, which is not designed yet; it is left out.
+A section overrides these in its ``plugin_settings["email_channel"]``
+(``item.settings`` / ``batch.settings``): ``"from"``, ``"reply_to"``,
+``"smtp_host"`` and ``"smtp_port"``; without them the settings above apply.
+
+Digests: a route with ``bundle=True`` to this channel sends ONE email per
+closed bundle of letters (or cards) to the recipient, instead of flooding
+an authority's inbox: a short intro, then each letter with its signature and
+town, separated by a rule. Its Message-ID derives from the bundle's key, so
+a retry after a crash carries the same one; it counts as one send for the
+per-recipient rate limit.
 """
 from __future__ import annotations
 
@@ -39,18 +47,28 @@ from email.utils import formatdate, parseaddr
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale
 
 from core.toolkit import (
     Delivered,
+    DeliveryBatch,
     DeliveryChannel,
     DeliveryItem,
     DeliveryResult,
+    PluginTranslations,
+    Recipient,
     RetryLater,
     Undeliverable,
     hookimpl,
 )
 
+i18n = PluginTranslations(__file__)
+
 DEFAULT_FROM = "ecrire@localhost"
+#: Kinds a digest can carry.
+DIGEST_KINDS = ("letter", "card")
+#: Between two letters of a digest.
+RULE = "\n" + "-" * 60 + "\n"
 
 #: Subject lines per language; "{who}" is the case's person (or its id).
 LETTER_SUBJECTS: Mapping[str, str] = {
@@ -104,15 +122,22 @@ class MailSettings:
     mail_from: str = DEFAULT_FROM
     from_by_section: Mapping[str, str] = field(default_factory=dict)
     per_recipient_per_minute: int = 30
+    #: The section's own sender and reply address (its plugin settings):
+    #: they win over the deployment-wide ones.
+    section_from: str | None = None
+    reply_to: str | None = None
 
     @classmethod
-    def current(cls) -> MailSettings:
+    def current(cls, section: Mapping[str, Any] | None = None) -> MailSettings:
+        """The deployment's settings, with the section's ``from``,
+        ``reply_to``, ``smtp_host`` and ``smtp_port`` over them."""
+        own = {k: v for k, v in (section or {}).items() if v not in (None, "")}
         by_section = _setting("ECRIRE_MAIL_FROM_BY_SECTION", {})
         if isinstance(by_section, str):
             by_section = json.loads(by_section)
         return cls(
-            host=str(_setting("ECRIRE_SMTP_HOST", "localhost")),
-            port=int(_setting("ECRIRE_SMTP_PORT", 25)),
+            host=str(own.get("smtp_host") or _setting("ECRIRE_SMTP_HOST", "localhost")),
+            port=int(own.get("smtp_port") or _setting("ECRIRE_SMTP_PORT", 25)),
             user=_setting("ECRIRE_SMTP_USER"),
             password=_setting("ECRIRE_SMTP_PASSWORD"),
             starttls=_flag(_setting("ECRIRE_SMTP_STARTTLS", False)),
@@ -120,10 +145,16 @@ class MailSettings:
             mail_from=str(_setting("ECRIRE_MAIL_FROM", DEFAULT_FROM)),
             from_by_section=dict(by_section),
             per_recipient_per_minute=int(_setting("ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE", 30)),
+            section_from=own.get("from"),
+            reply_to=own.get("reply_to"),
         )
 
     def sender(self, section_code: str) -> str:
-        return self.from_by_section.get(section_code) or self.mail_from
+        return self.section_from or self.from_by_section.get(section_code) or self.mail_from
+
+    def reply_address(self, section_code: str) -> str:
+        """The section's address: replies never go to a supporter."""
+        return self.reply_to or self.sender(section_code)
 
 
 # -- rate limit -------------------------------------------------------------------
@@ -213,12 +244,81 @@ def build_message(item: DeliveryItem, settings: MailSettings) -> EmailMessage:
     message["Message-ID"] = message_id(item.key, sender)
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["From"] = sender
-    message["Reply-To"] = sender
-    name, address = recipient.name, recipient.email or ""
-    message["To"] = Address(display_name=name, addr_spec=address) if name else address
+    message["Reply-To"] = settings.reply_address(item.section_code)
+    message["To"] = _to(recipient)
     message["Subject"] = subject(item)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text_body(item), charset="utf-8")
+    return message
+
+
+def _to(recipient: Recipient) -> Address | str:
+    name, address = recipient.name, recipient.email or ""
+    return Address(display_name=name, addr_spec=address) if name else address
+
+
+# -- digests -------------------------------------------------------------------------
+
+
+def _person(batch: DeliveryBatch) -> str:
+    if batch.case is not None:
+        return batch.case.person
+    first = batch.items[0].body.get("person") if batch.items else None
+    return str(first or batch.case_id or "")
+
+
+def digest_subject(batch: DeliveryBatch, language: str) -> str:
+    count, person = len(batch.items), _person(batch)
+    section = batch.section.display_name(language)
+    with force_locale(language):
+        if batch.kind == "card":
+            return i18n.ngettext(
+                "%(num)d message of solidarity from supporters in %(section)s for %(person)s",
+                "%(num)d messages of solidarity from supporters in %(section)s for %(person)s",
+                count, section=section, person=person,
+            )
+        return i18n.ngettext(
+            "%(num)d letter from supporters in %(section)s about %(person)s",
+            "%(num)d letters from supporters in %(section)s about %(person)s",
+            count, section=section, person=person,
+        )
+
+
+def digest_body(batch: DeliveryBatch, language: str) -> str:
+    """A short intro, then each letter as written, signed, between rules."""
+    count, person = len(batch.items), _person(batch)
+    section = batch.section.display_name(language)
+    with force_locale(language):
+        if batch.kind == "card":
+            intro = i18n.ngettext(
+                "Supporters of %(section)s wrote the following message of solidarity for %(person)s.",
+                "Supporters of %(section)s wrote the following %(num)d messages of solidarity for %(person)s.",
+                count, section=section, person=person,
+            )
+        else:
+            intro = i18n.ngettext(
+                "Supporters of %(section)s wrote the following letter about %(person)s.",
+                "Supporters of %(section)s wrote the following %(num)d letters about %(person)s.",
+                count, section=section, person=person,
+            )
+        reply = i18n.gettext("Replies to this email reach %(section)s.", section=section)
+    letters = RULE.join(text_body(item).strip("\n") + "\n" for item in batch.items)
+    return f"{intro}\n{reply}\n{RULE}{letters}"
+
+
+def build_digest(batch: DeliveryBatch, settings: MailSettings) -> EmailMessage:
+    code = batch.section.code
+    language = batch.section.default_language
+    sender = settings.sender(code)
+    message = EmailMessage()
+    message["Message-ID"] = message_id(batch.key, sender)
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["From"] = sender
+    message["Reply-To"] = settings.reply_address(code)
+    message["To"] = _to(batch.recipient)
+    message["Subject"] = digest_subject(batch, language)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(digest_body(batch, language), charset="utf-8")
     return message
 
 
@@ -263,11 +363,25 @@ class EmailChannel(DeliveryChannel):
         recipient = (item.recipient.email or "").strip()
         if not recipient:
             return Undeliverable("no email address for this recipient")
-        settings = MailSettings.current()
+        settings = MailSettings.current(item.settings)
+        return self._submit(build_message(item, settings), recipient, settings)
+
+    def deliver_batch(self, batch: DeliveryBatch) -> DeliveryResult:
+        """One digest email for the whole bundle."""
+        if batch.kind not in DIGEST_KINDS:
+            return Undeliverable(f"the email channel sends digests of letters and cards, not {batch.kind!r}")
+        recipient = (batch.recipient.email or "").strip()
+        if not recipient:
+            return Undeliverable("no email address for this recipient")
+        if not batch.items:
+            return Delivered(reference="empty bundle")
+        settings = MailSettings.current(batch.settings)
+        return self._submit(build_digest(batch, settings), recipient, settings)
+
+    def _submit(self, message: EmailMessage, recipient: str, settings: MailSettings) -> DeliveryResult:
         stamp = self.limiter.acquire(recipient, settings.per_recipient_per_minute)
         if stamp is None:
             return RetryLater(f"rate limit for {recipient}")
-        message = build_message(item, settings)
         try:
             _send(message, recipient, settings)
         except (smtplib.SMTPException, OSError) as exc:

@@ -1,7 +1,8 @@
 """Petition signature: name, email, country and consent; one per supporter and case.
 
-A section chooses which of the name and country it asks for, in its
-``plugin_settings["petition"]``: ``{"name": "required" | "optional" |
+A section chooses which of the name and country it asks for (its admin in
+the plugin's settings page, or its definition's
+``plugin_settings["petition"]``): ``{"name": "required" | "optional" |
 "hidden", "country": ...}`` (both required by default). The email address
 is always required: it is how a signature is counted once."""
 from __future__ import annotations
@@ -16,7 +17,7 @@ from core.toolkit import (
     hookimpl,
 )
 
-from plugins.petition.forms import CONFIGURABLE, SignatureForm, i18n
+from plugins.petition.forms import CONFIGURABLE, PetitionSettingsForm, SignatureForm, i18n
 
 
 class PetitionSignature(ActionType):
@@ -55,3 +56,8 @@ class PetitionSignature(ActionType):
 @hookimpl
 def ecrire_action_types():
     return [PetitionSignature()]
+
+
+@hookimpl
+def ecrire_settings_form():
+    return PetitionSettingsForm

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from core.toolkit import CountryField, PluginTranslations, SupporterEmailField, strip_whitespace
@@ -48,3 +48,19 @@ class SignatureForm(FlaskForm):
 
     def set_countries(self, language: str, default: str) -> None:
         self.country.localise(language, default)
+
+
+def _mode_field(label):
+    return SelectField(
+        label,
+        choices=[SelectChoice("required", _l("Required")), SelectChoice("optional", _l("Optional")), SelectChoice("hidden", _l("Not asked"))],
+        default="required",
+    )
+
+
+class PetitionSettingsForm(FlaskForm):
+    """What a section admin chooses: which of the name and country a
+    signature asks for (the email address is always required)."""
+
+    name = _mode_field(_l("Full name of the signer"))
+    country = _mode_field(_l("Country of the signer"))

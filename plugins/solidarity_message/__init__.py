@@ -3,8 +3,9 @@
 Messages are anonymous (no email, no address: the card must never carry
 them) and moderated: volunteers read each one first, and only approved
 messages are counted and queued as cards. A section may also show approved
-messages (first name, town, message) on a public wall per case, with the
-setting ``plugin_settings["solidarity_message"] = {"wall": True}``.
+messages (first name, town, message) on a public wall per case: its admin
+switches it on in the plugin's settings page, or its definition sets
+``plugin_settings["solidarity_message"] = {"wall": True}``.
 """
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ from core.toolkit import (
     find_case,
     hookimpl,
     render_page,
+    section_settings,
 )
 
-from plugins.solidarity_message.forms import SolidarityForm, i18n
+from plugins.solidarity_message.forms import SolidarityForm, SolidaritySettingsForm, i18n
 
 PLUGIN = "solidarity_message"
 ACTION = "solidarity"
@@ -49,7 +51,7 @@ CARD_FIELDS = ("message", "first_name", "town", "language")
 
 def wall_enabled(section: SectionDefinition) -> bool:
     """The wall is off unless the section switches it on."""
-    return bool(section.plugin_settings.get(PLUGIN, {}).get("wall", False))
+    return bool(section_settings(PLUGIN, section).get("wall", False))
 
 
 def card(payload: Mapping[str, Any]) -> dict[str, str]:
@@ -172,3 +174,8 @@ def ecrire_template_fragment(place: str, context: PageContext) -> Fragment | Non
         return None
     return Fragment(html=html, priority=50) if html is not None else None
 
+
+
+@hookimpl
+def ecrire_settings_form():
+    return SolidaritySettingsForm

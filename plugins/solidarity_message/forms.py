@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, StringField, TextAreaField
+from wtforms import BooleanField, Field, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from core.toolkit import PluginTranslations
@@ -115,3 +115,12 @@ class SolidarityForm(FlaskForm):
             )
         else:
             self.first_name.description = _l("It is shown to the person with your message.")
+
+
+class SolidaritySettingsForm(FlaskForm):
+    """What a section admin chooses for solidarity messages."""
+
+    wall = BooleanField(
+        _l("Show approved messages on a public wall per case"),
+        description=_l("The wall shows the first name, town and message of approved messages, never more."),
+    )

@@ -4,13 +4,15 @@ This is how a section feeds its CRM. The section chooses what flows there:
 the document carries only what the outbox item carries (its recipient and the
 body the action type put in it), nothing else about the supporter.
 
-Settings are read from the app config when an item is delivered::
+Settings: a section's own ``plugin_settings["webhook_channel"]`` (``"url"``
+and ``"secret"``, given to the channel as ``item.settings``) win; otherwise
+the app config is read when an item is delivered::
 
     ECRIRE_WEBHOOKS = {"fr": {"url": "https://crm.example.org/w4r", "secret": "..."}}
 
-(The admin issue will move these to per-section plugin settings; until then
-they live in the deployment's config.) ``deliver`` therefore needs an app
-context: ``flask deliveries run`` has one.
+Reading the config needs an app context (``flask deliveries run`` has one);
+a section whose own settings give both needs none. The secret is never
+logged nor put in a delivery error.
 
 The request
 -----------
@@ -44,8 +46,6 @@ the item failed at once.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import http.client
 import json
 import time
@@ -57,7 +57,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
 
-from core.toolkit import (
+from core.toolkit import (  # sign/verify_signature: receivers import them from here too
+    SIGNATURE_PREFIX,
     Delivered,
     DeliveryChannel,
     DeliveryItem,
@@ -65,47 +66,14 @@ from core.toolkit import (
     RetryLater,
     Undeliverable,
     hookimpl,
+    sign,
+    verify_signature,
 )
 
 #: Seconds before a request is abandoned (and retried later).
 TIMEOUT = 10.0
-#: How far a receiver lets a timestamp drift from its clock, in seconds.
-TOLERANCE = 300
-SIGNATURE_PREFIX = "sha256="
 #: Most of a response body read to find its ``id``.
 _MAX_RESPONSE = 64 * 1024
-
-
-def sign(secret: str, timestamp: int | str, body: bytes) -> str:
-    """The ``X-Ecrire-Signature`` value for ``body`` sent at ``timestamp``."""
-    message = f"{timestamp}.".encode("ascii") + body
-    return SIGNATURE_PREFIX + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-def verify_signature(
-    secret: str,
-    timestamp: int | str,
-    body: bytes | str,
-    signature: str,
-    now: float | None = None,
-    tolerance: int = TOLERANCE,
-) -> bool:
-    """For receivers: whether a request is genuine and fresh.
-
-    ``timestamp`` and ``signature`` are the ``X-Ecrire-Timestamp`` and
-    ``X-Ecrire-Signature`` headers, ``body`` the raw body as received. A
-    timestamp more than ``tolerance`` seconds from ``now`` is refused, so an
-    old request cannot be replayed. Deduplicate on the idempotency key too.
-    """
-    try:
-        sent = int(str(timestamp).strip())
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - sent) > tolerance:
-        return False
-    raw = body.encode("utf-8") if isinstance(body, str) else body
-    return hmac.compare_digest(sign(secret, sent, raw).encode("ascii"), (signature or "").strip().encode("utf-8", "replace"))
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -119,9 +87,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def _settings(section_code: str) -> Mapping[str, Any] | None:
-    hooks: Mapping[str, Mapping[str, Any]] = current_app.config.get("ECRIRE_WEBHOOKS") or {}
-    return hooks.get(section_code)
+def _settings(section_code: str, own: Mapping[str, Any] | None = None) -> Mapping[str, Any] | None:
+    """The section's ``url`` and ``secret``: its own settings over the
+    deployment's ``ECRIRE_WEBHOOKS``; None when neither is reachable."""
+    merged: dict[str, Any] = {}
+    if has_app_context():
+        hooks: Mapping[str, Mapping[str, Any]] = current_app.config.get("ECRIRE_WEBHOOKS") or {}
+        merged.update(hooks.get(section_code) or {})
+    merged.update({k: v for k, v in (own or {}).items() if k in ("url", "secret") and v not in (None, "")})
+    if not merged and not has_app_context():
+        return None
+    return merged
 
 
 def _reference(status: int, raw: bytes) -> str:
@@ -159,9 +135,9 @@ class Webhook(DeliveryChannel):
         }
 
     def deliver(self, item: DeliveryItem) -> DeliveryResult:
-        if not has_app_context():
+        settings = _settings(item.section_code, item.settings)
+        if settings is None:
             return RetryLater("the webhook channel reads ECRIRE_WEBHOOKS and needs an app context")
-        settings = _settings(item.section_code)
         url = (settings or {}).get("url")
         if not url:
             return Undeliverable(f"no webhook configured for section {item.section_code}")

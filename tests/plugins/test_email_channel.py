@@ -60,7 +60,8 @@ MAILER = textwrap.dedent(
     def ecrire_action_types():
         return [MailLetter()]
 
-    @hookimpl
+    # tryfirst: the section's own routing also answers for letters.
+    @hookimpl(tryfirst=True)
     def ecrire_letter_routing(section, case, action, request):
         if action.action_type != "mail_letter":
             return None
@@ -295,3 +296,149 @@ def test_a_card_reads_as_a_card_and_english_is_the_fallback():
     assert msg["Subject"] == "A message of solidarity for sonia-dahmani"
     assert msg["Reply-To"] == "be@amnesty.example.be"
     assert msg.get_content() == "Courage,\nSonia !\n\nZoë\nLiège\n"
+
+
+# -- digests: one email per bundle ---------------------------------------------------
+
+DIGEST_MAILER = MAILER.replace('channel="email")', 'channel="email", bundle=True)')
+assert DIGEST_MAILER != MAILER
+
+
+@pytest.fixture
+def digest_mailer(outside_plugin):
+    """The same action, its letters routed to email in weekly bundles."""
+    outside_plugin(
+        "ecrire-mailer",
+        {"mailer/__init__.py": DIGEST_MAILER, "mailer/templates/mailer/panel.html": PANEL},
+        {"mailer": "mailer"},
+    )
+
+
+def close_bundles(app) -> None:
+    result = app.test_cli_runner().invoke(args=["deliveries", "bundle", "--now"])
+    assert result.exit_code == 0, result.output
+
+
+def bundle_rows(app) -> list[Delivery]:
+    return [r for r in rows(app) if r.kind == "bundle"]
+
+
+def letter_rows(app) -> list[Delivery]:
+    return [r for r in rows(app) if r.kind == "letter"]
+
+
+def test_three_bundled_letters_arrive_as_one_digest(digest_mailer, make_app, smtp_sink):
+    app = mail_app(make_app, smtp_sink.port)
+    send_letters(app, 3)
+    assert {r.status for r in letter_rows(app)} == {"held"}
+    assert worker(app).handled == 0 and smtp_sink.messages == [], "the weekly window is still open"
+    close_bundles(app)
+    assert worker(app).delivered == 1
+
+    [received] = smtp_sink.messages
+    [bundle] = bundle_rows(app)
+    msg = received.message
+    assert received.rcpt_tos == (AUTHORITY,)
+    assert msg["Message-ID"] == message_id(bundle.key, SECTION_FROM) == bundle.reference
+    assert msg["From"] == msg["Reply-To"] == SECTION_FROM
+    assert AUTHORITY in msg["To"]
+    assert msg["Subject"] == "3 lettres de sympathisants de Écrire pour les droits · France au sujet de Sonia Dahmani"
+    body = msg.get_content().replace("\r\n", "\n")
+    assert body.startswith("Des sympathisants de Écrire pour les droits · France ont écrit les 3 lettres suivantes")
+    for n in range(3):
+        assert f"libérer Sonia Dahmani — immédiatement.\n\nVeuillez agréer…\n(n° {n})\n\nCamille D.\nBesançon" in body
+    assert body.index("(n° 0)") < body.index("(n° 1)") < body.index("(n° 2)"), "in the order written"
+    assert body.count("-" * 60) == 3, "a rule after the intro and between letters"
+    assert SUPPORTER not in msg.as_string()
+    assert {r.status for r in letter_rows(app)} == {"done"}
+
+    # A worker killed after sending, before marking: the same Message-ID again.
+    with app.extensions["ecrire"].db.writing() as session:
+        session.execute(update(Delivery).where(Delivery.id == bundle.id).values(status="pending", next_attempt_at=utcnow()))
+        session.execute(update(Delivery).where(Delivery.batch_id == bundle.id).values(status="bundled"))
+    assert worker(app).delivered == 1
+    first, second = smtp_sink.messages
+    assert first.message["Message-ID"] == second.message["Message-ID"]
+
+
+def test_a_digest_waits_out_an_outage_and_arrives_exactly_once(digest_mailer, make_app, smtp_sink):
+    app = mail_app(make_app, smtp_sink.port)
+    send_letters(app, 3)
+    smtp_sink.stop()
+    close_bundles(app)
+    report = worker(app)
+    assert (report.delivered, report.retrying) == (0, 1)
+    [bundle] = bundle_rows(app)
+    assert bundle.status == "pending" and "SMTP unavailable" in bundle.last_error
+    assert {r.status for r in letter_rows(app)} == {"bundled"}
+    with SmtpSink() as restarted:
+        app.config["ECRIRE_SMTP_PORT"] = restarted.port
+        make_due(app)
+        assert worker(app).delivered == 1
+        make_due(app)
+        assert worker(app).handled == 0
+        received = list(restarted.messages)
+    assert len(received) == 1 and smtp_sink.messages == []
+    assert received[0].message["Message-ID"] == message_id(bundle.key, SECTION_FROM)
+    assert received[0].message.get_content().count("Camille D.") == 3
+    assert {r.status for r in letter_rows(app)} == {"done"}
+
+
+def test_a_digest_needs_an_email_address(digest_mailer, make_app, smtp_sink):
+    app = mail_app(make_app, smtp_sink.port)
+    send_letters(app, 2, to="")
+    close_bundles(app)
+    assert worker(app).failed == 1
+    assert bundle_rows(app)[0].last_error == "no email address for this recipient"
+    assert {r.status for r in letter_rows(app)} == {"failed"} and smtp_sink.messages == []
+
+
+@pytest.fixture
+def section_mail_settings(monkeypatch):
+    """The French section's own email settings, given before the app starts."""
+    import dataclasses
+
+    import sections.fr
+
+    def apply(settings):
+        section = sections.fr.SECTION
+        plugin_settings = {**section.plugin_settings, "email_channel": settings}
+        monkeypatch.setattr(sections.fr, "SECTION", dataclasses.replace(section, plugin_settings=plugin_settings))
+
+    return apply
+
+
+def test_a_section_sets_its_own_sender_reply_to_and_smtp_server(digest_mailer, make_app, smtp_sink, section_mail_settings):
+    own_from = "Écrire France <lettres@section.example.fr>"
+    section_mail_settings({"from": own_from, "reply_to": "contact@section.example.fr", "smtp_host": "127.0.0.1", "smtp_port": smtp_sink.port})
+    # The deployment-wide port points nowhere: only the section's setting reaches the sink.
+    with SmtpSink() as elsewhere:
+        port = elsewhere.port
+    app = mail_app(make_app, port)
+    send_letters(app, 2)
+    close_bundles(app)
+    assert worker(app).delivered == 1
+    [received] = smtp_sink.messages
+    msg = received.message
+    assert msg["From"] == own_from and received.mail_from == "lettres@section.example.fr"
+    assert msg["Reply-To"] == "contact@section.example.fr"
+    assert msg["Message-ID"] == message_id(bundle_rows(app)[0].key, own_from)
+    assert msg["Subject"].startswith("2 lettres ")
+
+
+def test_single_items_read_the_section_settings_too():
+    from core.toolkit import DeliveryItem, Recipient
+    from plugins.email_channel import MailSettings, build_message
+
+    letter = DeliveryItem(
+        id=1, key="fr:1:0", section_code="fr", case_id="sonia-dahmani", kind="letter",
+        recipient=Recipient(name="Présidence", email=AUTHORITY),
+        body={"text": "Libérez-la.", "signature": "Camille", "town": "Lyon", "language": "fr"}, attempt=1,
+        settings={"from": "fr@section.example.fr", "reply_to": "contact@section.example.fr", "smtp_port": "2525"},
+    )
+    settings = MailSettings.current(letter.settings)
+    msg = build_message(letter, settings)
+    assert (msg["From"], msg["Reply-To"], settings.port) == ("fr@section.example.fr", "contact@section.example.fr", 2525)
+    # Without section settings, the deployment's apply, as before.
+    plain = MailSettings.current({})
+    assert plain.section_from is None and plain.reply_address("fr") == plain.sender("fr")

@@ -319,3 +319,60 @@ def test_the_cli_worker_delivers_with_its_app_context(crmnotes, receiver, make_a
     result = app.test_cli_runner().invoke(args=["deliveries", "run", "--once"])
     assert result.exit_code == 0 and "delivered 1" in result.output, result.output
     assert list(receiver.accepted) == [row.key]
+
+
+# -- per-section settings ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def section_webhook_settings(monkeypatch):
+    """The French section's own webhook settings, given before the app starts."""
+    import dataclasses
+
+    import sections.fr
+
+    def apply(settings):
+        section = sections.fr.SECTION
+        plugin_settings = {**section.plugin_settings, "webhook_channel": settings}
+        monkeypatch.setattr(sections.fr, "SECTION", dataclasses.replace(section, plugin_settings=plugin_settings))
+
+    return apply
+
+
+def test_a_section_sets_its_own_url_and_secret(crmnotes, receiver, make_app, section_webhook_settings, caplog):
+    own_secret = "the-section-own-secret"
+    receiver.secret = own_secret
+    section_webhook_settings({"url": receiver.url, "secret": own_secret})
+    # The deployment's config points elsewhere with another secret: the section's settings win.
+    app = portal(make_app, "http://127.0.0.1:9/nowhere", secret="deployment-secret")
+    row = leave_note(app, "Courage!")
+    with caplog.at_level("DEBUG"):
+        assert work(app).delivered == 1
+    [attempt] = receiver.attempts
+    assert attempt["valid"] and attempt["key"] == row.key
+    assert rows(app)[0].reference == "HTTP 200 id=crm-1"
+    assert own_secret not in caplog.text and "deployment-secret" not in caplog.text
+
+
+def test_a_section_url_alone_keeps_the_deployment_secret(crmnotes, receiver, make_app, section_webhook_settings):
+    section_webhook_settings({"url": receiver.url})
+    app = portal(make_app, "http://127.0.0.1:9/nowhere")
+    leave_note(app, "Courage!")
+    assert work(app).delivered == 1
+    assert [a["valid"] for a in receiver.attempts] == [True]
+
+
+def test_section_settings_need_no_app_context(receiver):
+    own = DeliveryItem(1, "fr-42-0", "fr", "sonia-dahmani", "crm_event", Recipient("Section CRM"), {"note": "hi"}, 1,
+                       settings={"url": receiver.url, "secret": SECRET})
+    assert webhook.Webhook().deliver(own) == Delivered(reference="HTTP 200 id=crm-1")
+
+
+def test_a_wrong_section_secret_fails_without_showing_it(crmnotes, receiver, make_app, section_webhook_settings):
+    section_webhook_settings({"url": receiver.url, "secret": "not-the-receivers-secret"})
+    app = portal(make_app, None)
+    leave_note(app, "Courage!")
+    work(app)
+    [row] = rows(app)
+    assert row.status == "failed" and "401" in row.last_error
+    assert "not-the-receivers-secret" not in row.last_error

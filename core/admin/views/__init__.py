@@ -16,6 +16,7 @@ MENU = (
     ("admin.plugins", _l("Plugins"), "manage"),
     ("admin.deliveries", _l("Deliveries"), "view"),
     ("admin.exports", _l("Exports"), "view"),
+    ("admin.privacy_requests", _l("Privacy requests"), "personal_data"),
     ("admin.audit_log", _l("Audit log"), "audit"),
     ("admin.accounts", _l("Accounts"), "install"),
 )
@@ -35,4 +36,5 @@ from core.admin.views import (  # noqa: E402,F401  (each registers its routes)
     exports,
     moderation,
     plugins,
+    privacy,
 )

@@ -1,0 +1,3 @@
+from core.toolkit import run_migrations
+
+run_migrations()
