@@ -3,10 +3,11 @@ newsletter sign-up, the consent records, and whether the action must wait
 for a link to be opened (the supporter's address check, or a parent's
 confirmation).
 
-The fields are a second form (prefix ``legal-``) posted with the action's
-own form: the core owns their wording, their validation and what follows
-from them, so every action plugin gets the same rules by calling
-``{{ legal_fields() }}`` in its template.
+The fields are a second form (prefix ``legal-<action>-``, so several
+actions' forms can share a page) posted with the action's own form: the
+core owns their wording, their validation and what follows from them, so
+every action plugin gets the same rules by calling
+``{{ legal_fields("<action name>") }}`` inside its ``<form>``.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import BooleanField, Form, IntegerField, RadioField
+from wtforms import BooleanField, Form, IntegerField, RadioField, SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from core.fields import SupporterEmailField, strip_whitespace
@@ -27,6 +28,10 @@ from core.models import ConsentRecord
 from core.types import LegalRules, SectionDefinition
 
 PREFIX = "legal-"
+
+
+def prefix_for(action_name: str) -> str:
+    return f"{PREFIX}{action_name}-"
 
 
 class LegalForm(FlaskForm):
@@ -37,7 +42,7 @@ class LegalForm(FlaskForm):
 
     #: "adult" or "minor": a choice, never pre-selected, so nobody is
     #: treated as a minor for forgetting a box.
-    of_age = RadioField(choices=[("adult", ""), ("minor", "")], validators=[InputRequired(_l("Please tell us your age group."))])
+    of_age = RadioField(choices=[SelectChoice("adult", ""), SelectChoice("minor", "")], validators=[InputRequired(_l("Please tell us your age group."))])
     birth_year = IntegerField(
         _l("Year of birth"),
         filters=[strip_whitespace],
@@ -50,11 +55,12 @@ class LegalForm(FlaskForm):
     newsletter = BooleanField()
 
     rules: LegalRules
+    action_name: str
 
     @classmethod
-    def for_section(cls, section: SectionDefinition, formdata: Any = None) -> LegalForm:
-        form = cls(formdata=formdata, prefix=PREFIX)
-        form.rules = section.legal
+    def for_section(cls, section: SectionDefinition, action_name: str, formdata: Any = None) -> LegalForm:
+        form = cls(formdata=formdata, prefix=prefix_for(action_name))
+        form.rules, form.action_name = section.legal, action_name
         rules = section.legal
         if rules.age_check == "birth_year":
             del form.of_age
@@ -62,13 +68,11 @@ class LegalForm(FlaskForm):
             del form.birth_year
             form.of_age.label.text = _("Your age")
             form.of_age.choices = [
-                ("adult", _("I am %(age)d or older", age=rules.consent_age)),
-                ("minor", _("I am under %(age)d", age=rules.consent_age)),
+                SelectChoice("adult", _("I am %(age)d or older", age=rules.consent_age)),
+                SelectChoice("minor", _("I am under %(age)d", age=rules.consent_age)),
             ]
         if rules.under_age != "parent":
             del form.parent_email
-        else:
-            form.parent_email.validators = [Optional(), *form.parent_email.validators[1:]]
         if not rules.newsletter:
             del form.newsletter
         else:
@@ -83,11 +87,10 @@ class LegalForm(FlaskForm):
         if field.data > dt.date.today().year:
             raise ValidationError(_("This year is in the future."))
 
-    def validate_parent_email(self, field: Any) -> None:
-        if not self.of_age_ok() and not field.data:
-            raise ValidationError(
-                _("Under %(age)d, a parent or guardian must agree: please enter their email address.", age=self.rules.consent_age)
-            )
+    def validate(self, extra_validators: Any = None) -> bool:
+        if "parent_email" in self and self.of_age_ok():
+            self.parent_email.validators = []  # asked only of the young
+        return super().validate(extra_validators)
 
     def of_age_ok(self) -> bool:
         """Old enough to consent alone (from the box or the year of birth;
@@ -173,7 +176,7 @@ def consent_records(
     if "consent" in action_form:
         add("action", action_form.consent.label.text, bool(action_form.consent.data))
     if "of_age" in legal:
-        chosen = dict(legal.of_age.choices).get(legal.of_age.data, "")
+        chosen = next((c.label for c in legal.of_age.choices if c.value == legal.of_age.data), "")
         add("age", f"{legal.of_age.label.text}: {chosen}", legal.of_age_ok())
     elif "birth_year" in legal:
         add("age", f"{legal.birth_year.label.text}: {legal.birth_year.data}", legal.of_age_ok())

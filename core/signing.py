@@ -14,6 +14,10 @@ import time
 #: How far a receiver lets a timestamp drift from its clock, in seconds.
 TOLERANCE = 300
 SIGNATURE_PREFIX = "sha256="
+#: The headers a signed request or response carries.
+DEPLOYMENT_HEADER = "X-Ecrire-Deployment"
+TIMESTAMP_HEADER = "X-Ecrire-Timestamp"
+SIGNATURE_HEADER = "X-Ecrire-Signature"
 
 
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:

@@ -240,8 +240,9 @@ def take_action(client: FlaskClient, case_id: str, action_name: str, /, **fields
     posting to ``/act/<action_name>``, send its hidden inputs (the CSRF token)
     with ``fields``. A form built with a prefix (``tally-csrf_token``) gets
     that prefix added to the field names; ``None`` leaves a field out.
-    The supporter is an adult: the section's age question (``legal-of_age``
-    or ``legal-birth_year``) is answered so unless ``fields`` answer it.
+    The supporter is an adult: the section's age question
+    (``legal-<action>-of_age`` or ``-birth_year``) is answered so unless
+    ``fields`` answer it (``legal-of_age=...`` is short for the action's own).
     Returns the response, not followed (a success is usually a 303)."""
     path = f"/cases/{case_id}"
     page = client.get(path)
@@ -262,6 +263,8 @@ def take_action(client: FlaskClient, case_id: str, action_name: str, /, **fields
     prefix = token[: -len("csrf_token")]
     data: dict[str, Any] = {**adult_answers(names), **hidden}
     for name, value in fields.items():
+        if name.startswith("legal-") and not name.startswith(f"legal-{action_name}-"):
+            name = f"legal-{action_name}-" + name[len("legal-"):]
         key = name if name.startswith((prefix, "legal-")) else prefix + name
         if value is None:
             data.pop(key, None)
@@ -271,12 +274,14 @@ def take_action(client: FlaskClient, case_id: str, action_name: str, /, **fields
 
 
 def adult_answers(names: set[str]) -> dict[str, str]:
-    """An adult's answers to the age questions a form has."""
+    """An adult's answers to the age questions a form has
+    (``legal-<action>-of_age`` or ``legal-<action>-birth_year``)."""
     answers = {}
-    if "legal-of_age" in names:
-        answers["legal-of_age"] = "adult"
-    if "legal-birth_year" in names:
-        answers["legal-birth_year"] = str(dt.date.today().year - 30)
+    for name in names:
+        if name.startswith("legal-") and name.endswith("-of_age"):
+            answers[name] = "adult"
+        elif name.startswith("legal-") and name.endswith("-birth_year"):
+            answers[name] = str(dt.date.today().year - 30)
     return answers
 
 

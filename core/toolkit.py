@@ -36,10 +36,18 @@ from core.letter_pdf import (
     render_letter,
     wrap_text,
 )
+from core.mail import SmtpSettings, send as send_mail, setting as config_setting
 from core.letter_routing import AUTHORITY, EMBASSY, RoutingPlan, RoutingRule
 from core.plugin_settings import section_settings
 from core.schema import run_migrations
-from core.signing import SIGNATURE_PREFIX, sign, verify_signature
+from core.signing import (
+    DEPLOYMENT_HEADER,
+    SIGNATURE_HEADER,
+    SIGNATURE_PREFIX,
+    TIMESTAMP_HEADER,
+    sign,
+    verify_signature,
+)
 from core.web.portal import approved_actions, current_language, current_section, find_case, render_page
 from core.types import (
     ActionContext,
@@ -107,6 +115,12 @@ class PluginTranslations:
 
 
 __all__ = [
+    "SmtpSettings",
+    "config_setting",
+    "send_mail",
+    "DEPLOYMENT_HEADER",
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
     "SIGNATURE_PREFIX",
     "WorldCounts",
     "canonical_json",

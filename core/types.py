@@ -300,7 +300,8 @@ class ActionType:
     moderated: ClassVar[bool] = False
     #: The form asks for an email address or a name: the section's legal
     #: rules apply (age, consent records, address check, newsletter). Its
-    #: template must then call ``{{ legal_fields() }}`` inside the form.
+    #: template must then call ``{{ legal_fields("<name>") }}`` inside the
+    #: form (and ``{{ legal_hidden() }}`` in the form of a preview step).
     collects_personal_data: ClassVar[bool] = False
 
     def available_for(self, context: ActionContext) -> bool:

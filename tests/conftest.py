@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from core.plugins import PluginRegistry
-from core.testing import TEST_CONFIG, SectionClient, load_demo_data, section_client
+from core.testing import TEST_CONFIG, SectionClient, adult_answers, load_demo_data, section_client
 
 __all__ = ["TEST_CONFIG", "SectionClient", "load_demo_data", "section_client"]  # re-exported for the test modules
 
@@ -82,11 +82,17 @@ def csrf_token(client: FlaskClient, path: str) -> str:
 
 def sign(client: FlaskClient, case_id: str = "sonia-dahmani", **fields: str):
     """Sign a petition as a supporter would: load the case page, fill in the
-    form, send it. Fields given replace the valid defaults (None removes)."""
-    data = {"name": "Camille Martin", "email": "camille@example.org", "country": "FR", "consent": "y"}
-    data.update(fields)
+    form, send it. Fields given replace the valid defaults (None removes);
+    the supporter is an adult unless ``legal-…`` fields say otherwise."""
+    page = client.get(f"/cases/{case_id}")
+    assert page.status_code == 200, page.status_code
+    html = page.get_data(as_text=True)
+    data = {"name": "Camille Martin", "email": "camille@example.org", "country": "FR", "consent": "y",
+            **adult_answers(set(re.findall(r'name="(legal-petition-[\w-]+)"', html)))}
+    data.update({f"legal-petition-{k[len('legal-'):]}" if k.startswith("legal-") and not k.startswith("legal-petition-") else k: v
+                 for k, v in fields.items()})
     data = {k: v for k, v in data.items() if v is not None}
-    data["csrf_token"] = csrf_token(client, f"/cases/{case_id}")
+    data["csrf_token"] = CSRF.search(html).group(1)
     return client.post(f"/cases/{case_id}/act/petition", data=data)
 
 

@@ -110,6 +110,7 @@ def test_no_wcag_a_or_aa_violation_on_the_supporter_pages(browser, server, axe_j
 
     petition(page).locator("input[name=name]").fill("Camille Martin")
     petition(page).locator("input[name=email]").fill("camille@example.org")
+    petition(page).locator("input[name='legal-petition-of_age'][value=adult]").check()
     petition(page).locator("input[name=consent]").check()
     petition(page).locator("button[type=submit]").click()
     page.wait_for_url("**/thanks")
@@ -227,14 +228,17 @@ def test_signing_with_the_keyboard_only(browser, server):
 
     page.keyboard.type("Jan Peeters")
     order = []
-    for _ in range(3):
+    for _ in range(5):
         page.keyboard.press("Tab")
         order.append(focused(page)["name"])
         if order[-1] == "email":
             page.keyboard.type("jan@example.org")
-        if order[-1] == "consent":
-            page.keyboard.press("Space")
-    assert order == ["email", "country", "consent"], f"the focus order in the form is {order}"
+        if order[-1] in ("consent", "legal-petition-of_age"):
+            page.keyboard.press("Space")  # the consent box; the first age choice (old enough)
+    assert order == ["email", "country", "legal-petition-of_age", "legal-petition-newsletter", "consent"], (
+        f"the focus order in the form is {order}"
+    )
+    assert petition(page).locator("input[name='legal-petition-of_age'][value=adult]").is_checked()
     assert petition(page).locator("input[name=consent]").is_checked()
     tab_to_submit()
     page.keyboard.press("Enter")
@@ -254,6 +258,7 @@ def test_signing_works_without_javascript(browser, server):
 
     petition(page).get_by_label("Prénom et nom").fill("Camille Martin")
     petition(page).get_by_label("Adresse e-mail").fill("camille@example.org")
+    petition(page).get_by_label("J’ai 15 ans ou plus").check()
     petition(page).get_by_label("J’accepte").check()
     petition(page).get_by_role("button", name="Signer").click()
     page.wait_for_url("**/thanks")

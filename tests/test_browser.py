@@ -23,6 +23,7 @@ def test_sign_a_petition_in_french_on_a_phone(browser, server, tmp_path):
 
     petition.get_by_label("Prénom et nom").fill("Camille Martin")
     petition.get_by_label("Adresse e-mail").fill("camille@example.org")
+    petition.get_by_label("J’ai 15 ans ou plus").check()
     petition.get_by_label("J’accepte").check()
     petition.get_by_role("button", name="Signer").click()
     page.wait_for_url("**/thanks")

@@ -124,7 +124,7 @@ class Deployment:
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
         reply = session.post(self.url + f"/cases/{case_id}/act/petition", headers={"Host": self.host}, timeout=10,
                              allow_redirects=False, data={**SUPPORTER, "email": f"{self.name}.{time.monotonic_ns()}.{SUPPORTER['email']}",
-                                                          "consent": "y", "csrf_token": token})
+                                                          "consent": "y", "legal-petition-of_age": "adult", "csrf_token": token})
         assert reply.status_code == 303, (self.name, reply.status_code, reply.text[:500])
 
     def world(self) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.models import Action, ConsentRecord, Supporter
 from core.testing import read_counts, section_client
+from tests.admin.conftest import create_accounts, sign_in
 from tests.conftest import csrf_token, sign, text_of
 
 CASE = "sonia-dahmani"
@@ -44,7 +45,7 @@ def test_the_age_question_is_asked_and_nothing_is_pre_selected(make_app):
     fr = section_client(make_app(), "fr.localhost")
     page = fr.get(f"/cases/{CASE}").get_data(as_text=True)
     assert "J’ai 15 ans ou plus" in page or "15" in text_of(fr.get(f"/cases/{CASE}"))
-    radios = re.findall(r'<input[^>]*name="legal-of_age"[^>]*>', page)
+    radios = re.findall(r'<input[^>]*name="legal-petition-of_age"[^>]*>', page)
     assert radios and not any("checked" in r for r in radios)
 
 
@@ -53,7 +54,7 @@ def test_without_an_answer_the_error_shows_next_to_the_question(make_app):
     fr = section_client(app, "fr.localhost")
     response = sign(fr, **{"legal-of_age": None})
     assert response.status_code == 422
-    assert 'id="legal-of_age-error"' in response.get_data(as_text=True)
+    assert 'id="legal-petition-of_age-error"' in response.get_data(as_text=True)
     assert rows(app, Action) == []
 
 
@@ -87,7 +88,7 @@ def test_under_age_with_a_parent_rule_waits_for_the_parents_agreement(make_app, 
     app = make_app(ECRIRE_SMTP_HOST=smtp_sink.host, ECRIRE_SMTP_PORT=smtp_sink.port)
     fr = section_client(app, "fr.localhost")
     missing = sign(fr, email="kid@example.org", **{"legal-of_age": "minor"})
-    assert missing.status_code == 422 and 'id="legal-parent_email-error"' in missing.get_data(as_text=True)
+    assert missing.status_code == 422 and 'id="legal-petition-parent_email-error"' in missing.get_data(as_text=True)
     sent = sign(fr, email="kid@example.org", **{"legal-of_age": "minor", "legal-parent_email": "parent@example.org"})
     assert sent.status_code == 303
     [action] = rows(app, Action)
@@ -105,8 +106,11 @@ def test_a_section_that_checks_addresses_counts_only_confirmed_actions(make_app,
     app = make_app(ECRIRE_SMTP_HOST=smtp_sink.host, ECRIRE_SMTP_PORT=smtp_sink.port)
     fr = section_client(app, "fr.localhost")
     response = sign(fr, email="ana@example.org")
-    assert "email" in text_of(fr.get(response.headers["Location"])).lower()
+    assert "confirmer votre adresse" in text_of(fr.get(response.headers["Location"]))
     assert read_counts(app).case("fr", CASE) == 0
+    create_accounts(app)
+    dashboard = sign_in(app, "fr.localhost", "fr-admin@example.org").get("/admin/")
+    assert 'id="unconfirmed"' in dashboard.get_data(as_text=True), "counted apart on the dashboard"
     link = link_in(smtp_sink.messages[0].message)
     assert confirm(section_client(app, "fr.localhost"), link).status_code == 200
     assert read_counts(app).case("fr", CASE) == 1
@@ -120,7 +124,7 @@ def test_newsletter_is_separate_unticked_and_double_opt_in_keeps_the_request(mak
     app = make_app(ECRIRE_SMTP_HOST=smtp_sink.host, ECRIRE_SMTP_PORT=smtp_sink.port)
     fr = section_client(app, "fr.localhost")
     page = fr.get(f"/cases/{CASE}").get_data(as_text=True)
-    box = re.search(r'<input[^>]*name="legal-newsletter"[^>]*>', page).group(0)
+    box = re.search(r'<input[^>]*name="legal-petition-newsletter"[^>]*>', page).group(0)
     assert "checked" not in box
     sign(fr, email="ana@example.org", **{"legal-newsletter": "y"})
     assert read_counts(app).case("fr", CASE) == 1, "the signature counts at once"
@@ -130,3 +134,63 @@ def test_newsletter_is_separate_unticked_and_double_opt_in_keeps_the_request(mak
     assert "newsletter-confirmed" in {r.purpose for r in rows(app, ConsentRecord)}
     sign(section_client(app, "fr.localhost"), email="bob@example.org")
     assert {r.purpose: r.given for r in rows(app, ConsentRecord) if r.supporter_id != records["action"].supporter_id}["newsletter"] is False
+
+
+def test_actions_never_confirmed_are_erased_after_the_sections_delay(make_app, monkeypatch, smtp_sink):
+    with_rules(monkeypatch, verify_email=True, unverified_days=7)
+    app = make_app(ECRIRE_SMTP_HOST=smtp_sink.host, ECRIRE_SMTP_PORT=smtp_sink.port)
+    sign(section_client(app, "fr.localhost"), email="late@example.org", name="Late Person")
+    portal = app.extensions["ecrire"]
+    import datetime as dt
+
+    with portal.db.writing() as session:
+        for action in session.scalars(select(Action)):
+            action.created_at -= dt.timedelta(days=8)
+    output = app.test_cli_runner().invoke(args=["privacy", "purge", "--section", "fr"]).output
+    assert "1 unconfirmed action(s)" in output
+    [action] = rows(app, Action)
+    assert action.status == "expired" and read_counts(app).case("fr", CASE) == 0
+    assert [s.email for s in rows(app, Supporter) if "@" in s.email] == [], "nothing personal left"
+    link = link_in(smtp_sink.messages[0].message)
+    late = section_client(app, "fr.localhost")
+    assert late.post(link, data={"csrf_token": csrf_token(late, link)}).status_code == 410, "too late to confirm"
+
+
+@pytest.mark.parametrize(
+    "host, age, question",
+    [("fr.localhost", 15, "legal-petition-of_age"), ("be.localhost", 13, "legal-petition-of_age"),
+     ("ch.localhost", 16, "legal-petition-of_age"), ("ca-fr.localhost", 14, "legal-petition-birth_year")],
+)
+def test_each_shipped_section_asks_its_own_age_question(make_app, host, age, question):
+    page = section_client(make_app(), host).get(f"/cases/{CASE}").get_data(as_text=True)
+    assert f'name="{question}"' in page
+    if question.endswith("of_age"):
+        assert re.search(rf"\b{age}\b", text_of_html(page)), f"the age {age} is stated"
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_in_quebec_a_child_under_14_needs_a_parent(make_app, smtp_sink):
+    import datetime as dt
+
+    app = make_app(ECRIRE_SMTP_HOST=smtp_sink.host, ECRIRE_SMTP_PORT=smtp_sink.port)
+    ca = section_client(app, "ca-fr.localhost")
+    twelve = str(dt.date.today().year - 12)
+    refused = sign(ca, email="kid@example.org", **{"legal-of_age": None, "legal-birth_year": twelve})
+    assert refused.status_code == 422 and 'id="legal-petition-parent_email-error"' in refused.get_data(as_text=True)
+    held = sign(ca, email="kid@example.org",
+                **{"legal-of_age": None, "legal-birth_year": twelve, "legal-parent_email": "parent@example.org"})
+    assert held.status_code == 303 and smtp_sink.messages[0].rcpt_tos == ("parent@example.org",)
+    adult = sign(section_client(app, "ca-fr.localhost"), email="adult@example.org",
+                 **{"legal-of_age": None, "legal-birth_year": str(dt.date.today().year - 40)})
+    assert adult.status_code == 303 and read_counts(app).case("ca_fr", CASE) == 1, "only the adult counts yet"
+
+
+def test_in_switzerland_the_newsletter_needs_a_confirmed_link(make_app, smtp_sink):
+    app = make_app(ECRIRE_SMTP_HOST=smtp_sink.host, ECRIRE_SMTP_PORT=smtp_sink.port)
+    ch = section_client(app, "ch.localhost")
+    assert sign(ch, email="urs@example.org", **{"legal-newsletter": "y"}).status_code == 303
+    [mail] = smtp_sink.messages
+    assert mail.rcpt_tos == ("urs@example.org",) and "/confirm/" in mail.message.get_body(("plain",)).get_content()

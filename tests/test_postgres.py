@@ -54,7 +54,8 @@ def test_concurrent_duplicate_signatures_count_once_on_postgresql(pg_app):
         barrier.wait()
         response = client.post(
             "/cases/damisoa/act/petition",
-            data={"csrf_token": token, "name": "Sam", "email": "same@example.org", "country": "FR", "consent": "y"},
+            data={"csrf_token": token, "name": "Sam", "email": "same@example.org", "country": "FR", "consent": "y",
+                  "legal-petition-of_age": "adult"},
         )
         results.append(response.status_code)
 

@@ -133,7 +133,8 @@ def test_every_case_country_has_an_embassy_and_cards_go_to_a_relay(section):
 def test_swiss_legal_rules():
     legal = CH.legal
     assert legal.consent_age == 16, "section policy: the nFADP fixes no age"
-    assert legal.double_opt_in is False
+    assert legal.double_opt_in is True and legal.newsletter, "section practice: the sign-up is confirmed by a link"
+    assert legal.under_age == "parent"
     assert legal.retention_days == 2 * 365
     assert legal.controller == "Section suisse (données de démonstration)"
     assert set(legal.privacy_notice) == {"de", "fr", "it"}

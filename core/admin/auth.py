@@ -152,9 +152,11 @@ def admin_context() -> dict[str, Any]:
     pages do), who is signed in and what they may do here."""
     if request.blueprint != "admin" or getattr(g, "section", None) is None:
         return {}
-    from core.web.portal import page_context
+    from core.web.portal import ADMIN_LANGUAGES, language_name, page_context
 
-    return {**page_context(), "admin_capabilities": capabilities(current_user, g.section.code)}
+    codes = list(dict.fromkeys([*g.section.languages, *ADMIN_LANGUAGES]))
+    switch = [(code, language_name(code), f"{request.path}?lang={code}", code == g.language) for code in codes]
+    return {**page_context(), "admin_capabilities": capabilities(current_user, g.section.code), "admin_languages": switch}
 
 
 # -- commands -----------------------------------------------------------------

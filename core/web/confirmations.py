@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from core import holds, mail
+from core import actions, holds, mail
 from core.legal import request_proof, wording
 from core.models import Action, ConsentRecord
 
@@ -92,7 +92,9 @@ def page(token: str):
         try:
             holds.release(portal, g.section.code, action_id, expected="unverified")
         except holds.HoldError:
-            return render_template("confirm/problem.html", problem=_("This has already been confirmed."), **page_context()), 410
+            expired = actions.status_of(portal.db, action_id) == "expired"
+            problem = _("This link has expired.") if expired else _("This has already been confirmed.")
+            return render_template("confirm/problem.html", problem=problem, **page_context()), 410
     with portal.db.writing() as session:
         action = session.get(Action, action_id)
         if action is None or action.section_code != g.section.code:

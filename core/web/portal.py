@@ -36,18 +36,26 @@ def portal():
 # -- request set-up ---------------------------------------------------------
 
 
+#: The admin is complete in these languages, whatever the section's.
+ADMIN_LANGUAGES = ("fr", "en")
+
+
 def choose_language(section) -> str:
     """``?lang=`` (remembered), then the remembered choice, then the
-    browser's preference among the section's languages, then its default."""
+    browser's preference among the section's languages (and, in the admin,
+    French and English), then the section's default."""
+    offered = tuple(section.languages)
+    if request.blueprint == "admin":
+        offered += tuple(code for code in ADMIN_LANGUAGES if code not in offered)
     asked = request.args.get("lang")
-    if asked in section.languages:
+    if asked in offered:
         if session.get("lang") != asked:
             session["lang"] = asked
         return asked
     saved = session.get("lang")
-    if saved in section.languages:
+    if saved in offered:
         return saved
-    return request.accept_languages.best_match(section.languages) or section.default_language
+    return request.accept_languages.best_match(offered) or section.default_language
 
 
 def select_section() -> None:
@@ -124,23 +132,18 @@ def _panel(action_type: ActionType, ctx: ActionContext, submitted) -> Markup:
     """A submitted form is rendered with its errors; a blank one comes from
     the panel cache (built only when the cache has none)."""
     if submitted is not None:
-        return _render_panel(action_type, ctx, lambda: submitted, getattr(g, "legal_form", None))
+        return _render_panel(action_type, ctx, lambda: submitted)
     if not action_type.cache_panel:
         return _render_panel(action_type, ctx, lambda: action_type.make_form(ctx))
     key = (g.section.code, ctx.case.id, action_type.name, g.language)
     return portal().panels.get(key, lambda: _render_panel(action_type, ctx, lambda: action_type.make_form(ctx)))
 
 
-def _render_panel(
-    action_type: ActionType, ctx: ActionContext, form: Callable[[], Any], legal_form: legal.LegalForm | None = None
-) -> Markup:
+def _render_panel(action_type: ActionType, ctx: ActionContext, form: Callable[[], Any]) -> Markup:
     """One action's panel; a plugin whose form or template fails is left
-    out and logged by name rather than taking the case page down. Only the
-    submitted panel shows the submitted legal answers: blank panels are
-    cached and shared."""
+    out and logged by name rather than taking the case page down."""
     case = ctx.case
     extra = action_type.translations.template_globals() if action_type.translations else {}
-    extra["legal_fields"] = lambda: legal.fields_markup(legal_form or legal.LegalForm.for_section(g.section))
     try:
         return Markup(
             render_template(
@@ -247,7 +250,7 @@ def take_action(case_id: str, action_name: str):
         abort(404)
     action_type, ctx = offered[action_name]
     form = action_type.make_form(ctx, request.form)
-    rules = legal.LegalForm.for_section(g.section, request.form) if action_type.collects_personal_data else None
+    rules = legal.LegalForm.for_section(g.section, action_name, request.form) if action_type.collects_personal_data else None
     g.legal_form = rules
     valid = form.validate()
     if not (rules is None or rules.validate()) or not valid:
@@ -305,16 +308,20 @@ def _send_confirmations(decision, action_id: int, data: ActionRecord, case: Case
 
 
 @bp.app_template_global()
-def legal_fields() -> Markup:
-    """The section's legal questions, for an action template's form: the
-    submitted answers (with their errors) after a failed send."""
-    form = getattr(g, "legal_form", None) or legal.LegalForm.for_section(g.section)
+def legal_fields(action_name: str) -> Markup:
+    """The section's legal questions, inside the form of ``action_name``:
+    the submitted answers with their errors after a failed send, else blank
+    (blank panels are cached and shared)."""
+    form = getattr(g, "legal_form", None)
+    if form is None or form.action_name != action_name:
+        form = legal.LegalForm.for_section(g.section, action_name)
     return legal.fields_markup(form)
 
 
 @bp.app_template_global()
 def legal_hidden() -> Markup:
-    """The legal answers as hidden inputs, for an intermediate step."""
+    """The submitted legal answers as hidden inputs, for an intermediate
+    step (a letter's preview) whose final submission must bring them back."""
     form = getattr(g, "legal_form", None)
     return legal.hidden_markup(form) if form is not None else Markup("")
 

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from core import mail, privacy
@@ -36,8 +36,8 @@ class RightsRequestForm(FlaskForm):
     kind = RadioField(
         _l("What would you like?"),
         choices=[
-            ("access", _l("A copy of everything stored about my email address, sent by email")),
-            ("erasure", _l("The erasure of my personal data (my actions stay counted, without my name)")),
+            SelectChoice("access", _l("A copy of everything stored about my email address, sent by email")),
+            SelectChoice("erasure", _l("The erasure of my personal data (my actions stay counted, without my name)")),
         ],
         validators=[InputRequired(_l("Please choose what you would like."))],
     )

@@ -48,6 +48,7 @@ class AppealLetter(ActionType):
     template = "appeal_letter/form.html"
     once_per_supporter = True
     priority = 20
+    collects_personal_data = True
     translations = i18n
 
     def available_for(self, context: ActionContext) -> bool:
@@ -112,6 +113,7 @@ class PostedLetter(ActionType):
     template = "appeal_letter/posted.html"
     once_per_supporter = True
     priority = 21
+    collects_personal_data = True
     translations = i18n
 
     def available_for(self, context: ActionContext) -> bool:

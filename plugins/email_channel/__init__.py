@@ -31,26 +31,26 @@ per-recipient rate limit.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
-import os
 import smtplib
-import ssl
 import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import force_locale
 
 from core.toolkit import (
     Delivered,
+    SmtpSettings,
+    config_setting,
+    send_mail,
     DeliveryBatch,
     DeliveryChannel,
     DeliveryItem,
@@ -94,33 +94,11 @@ CARD_SUBJECTS: Mapping[str, str] = {
 # -- settings -------------------------------------------------------------------
 
 
-def _setting(name: str, default: Any = None) -> Any:
-    """The Flask config first (when there is an app context), then the
-    environment: the worker may run outside an app context."""
-    if has_app_context():
-        value = current_app.config.get(name)
-        if value is not None:
-            return value
-    value = os.environ.get(name)
-    return default if value in (None, "") else value
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"1", "true", "yes", "on"}
-    return bool(value)
-
-
 @dataclass(frozen=True)
-class MailSettings:
-    host: str = "localhost"
-    port: int = 25
-    user: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    timeout: float = 20.0
-    mail_from: str = DEFAULT_FROM
-    from_by_section: Mapping[str, str] = field(default_factory=dict)
+class MailSettings(SmtpSettings):
+    """The deployment's SMTP settings (shared with the portal's own mail),
+    plus what only letters need."""
+
     per_recipient_per_minute: int = 30
     #: The section's own sender and reply address (its plugin settings):
     #: they win over the deployment-wide ones.
@@ -132,19 +110,9 @@ class MailSettings:
         """The deployment's settings, with the section's ``from``,
         ``reply_to``, ``smtp_host`` and ``smtp_port`` over them."""
         own = {k: v for k, v in (section or {}).items() if v not in (None, "")}
-        by_section = _setting("ECRIRE_MAIL_FROM_BY_SECTION", {})
-        if isinstance(by_section, str):
-            by_section = json.loads(by_section)
         return cls(
-            host=str(own.get("smtp_host") or _setting("ECRIRE_SMTP_HOST", "localhost")),
-            port=int(own.get("smtp_port") or _setting("ECRIRE_SMTP_PORT", 25)),
-            user=_setting("ECRIRE_SMTP_USER"),
-            password=_setting("ECRIRE_SMTP_PASSWORD"),
-            starttls=_flag(_setting("ECRIRE_SMTP_STARTTLS", False)),
-            timeout=float(_setting("ECRIRE_SMTP_TIMEOUT", 20.0)),
-            mail_from=str(_setting("ECRIRE_MAIL_FROM", DEFAULT_FROM)),
-            from_by_section=dict(by_section),
-            per_recipient_per_minute=int(_setting("ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE", 30)),
+            **dataclasses.asdict(SmtpSettings.current(own)),
+            per_recipient_per_minute=int(config_setting("ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE", 30)),
             section_from=own.get("from"),
             reply_to=own.get("reply_to"),
         )
@@ -326,12 +294,7 @@ def build_digest(batch: DeliveryBatch, settings: MailSettings) -> EmailMessage:
 
 
 def _send(message: EmailMessage, recipient: str, settings: MailSettings) -> None:
-    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
-        if settings.starttls:
-            smtp.starttls(context=ssl.create_default_context())
-        if settings.user:
-            smtp.login(settings.user, settings.password or "")
-        smtp.send_message(message, to_addrs=[recipient])
+    send_mail(message, recipient, settings)
 
 
 def _classify(exc: Exception) -> DeliveryResult:

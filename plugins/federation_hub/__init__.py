@@ -48,6 +48,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from core.toolkit import (
     PluginTranslations,
+    DEPLOYMENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     WorldCounts,
     canonical_json,
     deployment_id,
@@ -63,9 +66,6 @@ log = logging.getLogger(__name__)
 i18n = PluginTranslations(__file__)
 _ = i18n.gettext
 
-DEPLOYMENT_HEADER = "X-Ecrire-Deployment"
-TIMESTAMP_HEADER = "X-Ecrire-Timestamp"
-SIGNATURE_HEADER = "X-Ecrire-Signature"
 #: Seconds a timestamp may be away from the hub's clock.
 TOLERANCE = 300
 #: Largest report accepted, in bytes.

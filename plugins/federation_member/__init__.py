@@ -47,6 +47,9 @@ from core.toolkit import (
     PluginTranslations,
     StoryText,
     SuccessStory,
+    DEPLOYMENT_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
     WorldCounts,
     canonical_json,
     deployment_id,
@@ -61,9 +64,6 @@ log = logging.getLogger(__name__)
 i18n = PluginTranslations(__file__)
 _ = i18n.gettext
 
-DEPLOYMENT_HEADER = "X-Ecrire-Deployment"
-TIMESTAMP_HEADER = "X-Ecrire-Timestamp"
-SIGNATURE_HEADER = "X-Ecrire-Signature"
 FEED_FILE = "federation_feed.json"
 STATE_FILE = "federation_state.json"
 TIMEOUT = 10.0

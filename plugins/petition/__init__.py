@@ -28,6 +28,7 @@ class PetitionSignature(ActionType):
     once_per_supporter = True
     priority = 10
     translations = i18n
+    collects_personal_data = True
 
     def make_form(self, context: ActionContext, formdata=None) -> SignatureForm:
         form = SignatureForm(formdata=formdata)

@@ -39,6 +39,15 @@ SECTION = SectionDefinition(
         double_opt_in=False,
         retention_days=2 * 365,
         controller="Section belge (données de démonstration / demogegevens)",
+        under_age="anonymous",
+        newsletter=True,
+        consent_wordings={
+            "newsletter": {
+                "fr": "Oui, je veux recevoir par e-mail des nouvelles de la campagne (désinscription possible à tout moment).",
+                "nl": "Ja, ik wil per e-mail nieuws over de campagne ontvangen (uitschrijven kan altijd).",
+            }
+        },
+        wording_version="be-2026-1",
         privacy_notice=PRIVACY,
     ),
     default_plugins=(

@@ -59,6 +59,18 @@ SECTION = SectionDefinition(
         double_opt_in=False,
         retention_days=365,
         controller="Section canadienne francophone (données de démonstration)",
+        # Law 25: under 14, a parent or tutor consents; the year of birth is asked.
+        age_check="birth_year",
+        under_age="parent",
+        newsletter=True,
+        consent_wordings={
+            "newsletter": {"fr": "Oui, je veux recevoir par courriel des nouvelles de la campagne (désabonnement en tout temps)."},
+            "parent": {
+                "fr": "Je suis le parent ou le tuteur de cette personne de moins de 14 ans et je consens à sa "
+                "participation à cette action."
+            },
+        },
+        wording_version="ca-fr-2026-1",
         privacy_notice={"fr": PRIVACY_FR},
     ),
     default_plugins=(

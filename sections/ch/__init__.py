@@ -1,17 +1,18 @@
 """Switzerland: the Swiss section's portal, in German, French and Italian.
 
 Legal facts (revised Federal Act on Data Protection, nFADP / nDSG / nLPD, in
-force since 1 September 2023). The fields of :class:`LegalRules` hold what
-the core stores today; the rest is written here, to be wired when the core
-enforces section rules:
+force since 1 September 2023). The core enforces the rules in
+:class:`LegalRules` below; this says where each comes from:
 
 - Consent age: the nFADP sets no fixed age for a minor's own consent (it
   depends on the person's capacity of discernment). **16 is this section's
   policy**, not a figure from the law.
-- Under that age: the portal should ask for a parent's confirmation (section
-  policy; the law does not require it in every case).
-- Double opt-in for the newsletter: not required by the law; not used
-  (``double_opt_in=False``).
+- Under that age: a parent confirms by a link sent to their address
+  (``under_age="parent"``; section policy, the law does not require it in
+  every case).
+- Double opt-in for the newsletter: not required by the law, but the
+  section's practice (``double_opt_in=True``): the sign-up request is kept as
+  proof and confirmed by a link.
 - Retention: supporters' personal data kept two years after the campaign
   closes, then anonymised (counts are kept).
 - Controller: "Section suisse (données de démonstration)" — demonstration
@@ -72,9 +73,20 @@ SECTION = SectionDefinition(
     legal=LegalRules(
         # Section policy: the nFADP fixes no digital-consent age.
         consent_age=16,
-        double_opt_in=False,
         retention_days=2 * 365,
         controller="Section suisse (données de démonstration)",
+        under_age="parent",
+        # A newsletter sign-up is confirmed by a link, and the request is kept.
+        newsletter=True,
+        double_opt_in=True,
+        consent_wordings={
+            "newsletter": {
+                "de": "Ja, ich möchte per E-Mail Neuigkeiten zur Kampagne erhalten (Abmeldung jederzeit möglich).",
+                "fr": "Oui, je veux recevoir par e-mail des nouvelles de la campagne (désinscription possible à tout moment).",
+                "it": "Sì, voglio ricevere via e-mail notizie sulla campagna (disiscrizione possibile in qualsiasi momento).",
+            }
+        },
+        wording_version="ch-2026-1",
         privacy_notice=PRIVACY,
     ),
     default_plugins=(

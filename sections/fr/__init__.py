@@ -31,6 +31,17 @@ SECTION = SectionDefinition(
         double_opt_in=False,
         retention_days=3 * 365,
         controller="Section française (données de démonstration)",
+        # Under 15 (loi Informatique et libertés, art. 45), an action counts
+        # without keeping anything personal.
+        under_age="anonymous",
+        newsletter=True,
+        consent_wordings={
+            "newsletter": {
+                "fr": "Oui, je veux recevoir par e-mail des nouvelles de la campagne et des personnes pour qui nous "
+                "agissons (désinscription possible à tout moment)."
+            }
+        },
+        wording_version="fr-2026-1",
         privacy_notice={"fr": PRIVACY_FR},
     ),
     default_plugins=(

@@ -41,8 +41,9 @@ def csrf_from(html: str) -> str:
 
 
 def sign_in(app, host: str, email: str, password: str = PASSWORD):
-    """A client of ``host`` signed in as ``email`` (asserts it worked)."""
-    client = section_client(app, host)
+    """A client of ``host`` signed in as ``email`` (asserts it worked), whose
+    browser prefers English (the admin is in French and English everywhere)."""
+    client = section_client(app, host, **{"Accept-Language": "en"})
     page = client.get("/admin/sign-in")
     response = client.post(
         "/admin/sign-in", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": email, "password": password}

@@ -11,6 +11,9 @@ from tests.conftest import section_client, text_of
 
 MISMATCH = "This email address and password do not match an account."
 
+#: The tests read the admin in English.
+ENGLISH = {"Accept-Language": "en"}
+
 
 def _attempt(client, email: str, password: str, path: str = "/admin/sign-in"):
     token = csrf_from(client.get("/admin/sign-in").get_data(as_text=True))
@@ -18,7 +21,7 @@ def _attempt(client, email: str, password: str, path: str = "/admin/sign-in"):
 
 
 def test_a_wrong_password_or_unknown_address_get_the_same_message(admin_app):
-    client = section_client(admin_app, "fr.localhost")
+    client = section_client(admin_app, "fr.localhost", **ENGLISH)
     started = time.perf_counter()
     wrong = _attempt(client, "fr-admin@example.org", "not the password at all")
     wrong_time = time.perf_counter() - started
@@ -34,7 +37,7 @@ def test_a_wrong_password_or_unknown_address_get_the_same_message(admin_app):
 
 
 def test_the_sixth_failure_in_15_minutes_is_refused_even_with_the_right_password(admin_app):
-    client = section_client(admin_app, "fr.localhost")
+    client = section_client(admin_app, "fr.localhost", **ENGLISH)
     for _ in range(5):
         assert _attempt(client, "fr-admin@example.org", "wrong password here").status_code == 401
     response = _attempt(client, "fr-admin@example.org", PASSWORD)
@@ -46,29 +49,29 @@ def test_the_sixth_failure_in_15_minutes_is_refused_even_with_the_right_password
 
 
 def test_a_success_resets_the_count_for_the_address(admin_app):
-    client = section_client(admin_app, "fr.localhost")
+    client = section_client(admin_app, "fr.localhost", **ENGLISH)
     for _ in range(4):
         assert _attempt(client, "fr-admin@example.org", "wrong password here").status_code == 401
     assert _attempt(client, "fr-admin@example.org", PASSWORD).status_code == 302
-    client = section_client(admin_app, "fr.localhost")
+    client = section_client(admin_app, "fr.localhost", **ENGLISH)
     for _ in range(4):
         assert _attempt(client, "fr-admin@example.org", "wrong password here").status_code == 401
     assert _attempt(client, "fr-admin@example.org", PASSWORD).status_code == 302
 
 
 def test_next_only_leads_inside_the_admin(admin_app):
-    client = section_client(admin_app, "fr.localhost")
+    client = section_client(admin_app, "fr.localhost", **ENGLISH)
     response = _attempt(client, "fr-admin@example.org", PASSWORD, "/admin/sign-in?next=/admin/exports")
     assert response.headers["Location"].endswith("/admin/exports")
     for target in ("https://evil.example/admin/", "//evil.example/admin/", "/cases/sonia-dahmani"):
-        client = section_client(admin_app, "fr.localhost")
+        client = section_client(admin_app, "fr.localhost", **ENGLISH)
         response = _attempt(client, "fr-admin@example.org", PASSWORD, f"/admin/sign-in?next={target}")
         assert response.status_code == 302
         assert response.headers["Location"] in ("/admin/", "http://fr.localhost/admin/"), target
 
 
 def test_the_admin_asks_for_sign_in_and_comes_back(admin_app):
-    client = section_client(admin_app, "fr.localhost")
+    client = section_client(admin_app, "fr.localhost", **ENGLISH)
     response = client.get("/admin/exports")
     assert response.status_code == 302 and "/admin/sign-in?next=" in response.headers["Location"]
 
@@ -79,7 +82,7 @@ def test_the_session_cookie_is_httponly_samesite_lax_and_secure_in_production(ma
     monkeypatch.setenv("ECRIRE_SECURE_COOKIES", "1")
     app = make_app()
     create_accounts(app)
-    client = section_client(app, "fr.localhost")
+    client = section_client(app, "fr.localhost", **ENGLISH)
     response = _attempt(client, "fr-admin@example.org", PASSWORD)
     assert response.status_code == 302
     cookie = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))

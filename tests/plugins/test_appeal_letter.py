@@ -70,7 +70,8 @@ def cli(app, *args: str) -> None:
 
 def letter_data(**fields):
     """A supporter's valid letter; fields given replace the defaults (None removes)."""
-    data = {"letter": LETTER, "name": "Camille Martin", "town": "Lyon", "email": "camille@example.org", "consent": "y", "step": "send"}
+    data = {"letter": LETTER, "name": "Camille Martin", "town": "Lyon", "email": "camille@example.org", "consent": "y", "step": "send",
+            "legal-letter-of_age": "adult"}
     data.update(fields)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -88,7 +89,7 @@ def post_pdf(client, case_id: str = CASE, **fields):
 
 
 def post_posted(client, case_id: str = CASE, **fields):
-    data = {"email": "camille@example.org", "posted": "y", **fields}
+    data = {"email": "camille@example.org", "posted": "y", "legal-letter-posted-of_age": "adult", **fields}
     data = {k: v for k, v in data.items() if v is not None}
     data["csrf_token"] = csrf_token(client, f"/cases/{case_id}")
     return client.post(f"/cases/{case_id}/act/letter-posted", data=data)
@@ -110,8 +111,8 @@ def hidden_fields(page) -> dict[str, str]:
     """What the preview page carries along to send or print the letter."""
     form = re.search(r'<form[^>]* action="/cases/[^"]+/act/letter".*?</form>', page.get_data(as_text=True), re.S)
     assert form, "no letter form on the preview"
-    return {name: html.unescape(value) for name, value in re.findall(r'<input[^>]*type="hidden" name="(\w+)" value="([^"]*)"', form.group(0))} | {
-        name: html.unescape(value) for name, value in re.findall(r'<input id="[^"]*" name="(\w+)" type="hidden" value="([^"]*)"', form.group(0))
+    return {name: html.unescape(value) for name, value in re.findall(r'<input[^>]*type="hidden" name="([\w-]+)" value="([^"]*)"', form.group(0))} | {
+        name: html.unescape(value) for name, value in re.findall(r'<input id="[^"]*" name="([\w-]+)" type="hidden" value="([^"]*)"', form.group(0))
     }
 
 
@@ -488,7 +489,8 @@ def test_i_posted_it_myself_from_the_preview_page(app, fr):
     form = re.search(r'<form[^>]* action="/cases/sonia-dahmani/act/letter-posted".*?</form>', preview.get_data(as_text=True), re.S)
     assert form and 'value="camille@example.org"' in form.group(0)  # the address given for the letter
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.group(0)).group(1)
-    done = fr.post(f"/cases/{CASE}/act/letter-posted", data={"csrf_token": token, "email": "camille@example.org", "posted": "y"})
+    done = fr.post(f"/cases/{CASE}/act/letter-posted", data={"csrf_token": token, "email": "camille@example.org", "posted": "y",
+                                                            "legal-letter-posted-of_age": "adult"})
     assert done.status_code == 303 and counts(app).by_action_type("fr") == {"letter-posted": 1}
 
 

@@ -16,7 +16,7 @@ from flask import current_app, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core import delivery_report
+from core import delivery_report, privacy
 from core.admin import bp, charts
 from core.admin.access import can, requires, scope
 from core.models import Action, Delivery, utcnow
@@ -107,6 +107,8 @@ def home() -> Any:
             chart_id="per-day",
         )
     section_total, world_total = counts.section(code), counts.world()
+    with current_app.extensions["ecrire"].db.session() as session:
+        unconfirmed = privacy.unconfirmed_count(session, code)
     share = round(100 * section_total / world_total, 1) if world_total else None
     return render_template(
         "admin/dashboard.html",
@@ -120,4 +122,5 @@ def home() -> Any:
         goals=[GoalProgress(case.id, case.person, counts.case(code, case.id), case.goal) for case in cases],
         deliveries=deliveries.items_by_status,
         bundles=deliveries.bundles_by_status,
+        unconfirmed=unconfirmed,
     )
