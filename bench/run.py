@@ -110,12 +110,14 @@ class Action:
 ACTIONS = (
     Action(
         "petition", "petition",
-        (("name", "Camille Bench"), ("country", "FR"), ("consent", "y")),
+        (("name", "Camille Bench"), ("country", "FR"), ("consent", "y"), ("legal-petition-of_age", "adult")),
         email_field="email",
+        note="an adult: consent records written with the signature",
     ),
     Action(
         "letter", "letter",
-        (("letter", LETTER_TEXT), ("name", "Camille Bench"), ("town", "Lyon"), ("consent", "y"), ("step", "send")),
+        (("letter", LETTER_TEXT), ("name", "Camille Bench"), ("town", "Lyon"), ("consent", "y"), ("step", "send"),
+         ("legal-letter-of_age", "adult")),
         email_field="email",
         note="step=send: stored and queued for delivery, no preview",
     ),

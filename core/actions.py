@@ -3,8 +3,9 @@ transaction, so an acknowledged action is never half-stored."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +75,9 @@ def _dedupe_key(action_type: ActionType, context: ActionContext, supporter_id: i
     return f"{action_type.name}:{context.case.id}:{supporter_id}"
 
 
+#: ``routing`` not given: read the case's override in the transaction.
+LOOK_UP = object()
+
 #: Called in the action's transaction with (session, action id, supporter
 #: id) to write rows that must exist exactly when the action does (consent
 #: records).
@@ -89,16 +93,18 @@ def record(
     *,
     hold: str | None = None,
     also: AlsoWrite | None = None,
+    routing: Mapping[str, Any] | None | object = LOOK_UP,
 ) -> Outcome:
     """Store an action and, unless it is held (``hold``: a status such as
     ``unverified``; moderated types are held as ``pending``), count it and
-    queue its deliveries, all in one transaction."""
+    queue its deliveries, all in one transaction. ``routing`` is the
+    section's override for the case when the caller has it at hand."""
     try:
-        return _record(db, hooks, action_type, context, data, hold, also)
+        return _record(db, hooks, action_type, context, data, hold, also, routing)
     except IntegrityError:
         # A concurrent request by the same supporter won the race; it is
         # the same action, so answer as for a repeat.
-        outcome = _record(db, hooks, action_type, context, data, hold, also)
+        outcome = _record(db, hooks, action_type, context, data, hold, also, routing)
         if not outcome.repeated:
             raise
         return outcome
@@ -112,6 +118,7 @@ def _record(
     data: ActionRecord,
     hold: str | None,
     also: AlsoWrite | None,
+    routing: Mapping[str, Any] | None | object,
 ) -> Outcome:
     # Core statements rather than ORM objects: this is the hot write path,
     # and the shorter the transaction, the less other writers wait for it.
@@ -151,16 +158,25 @@ def _record(
             created_at=created_at,
             supporter=data.supporter,
         )
-        queue_deliveries(session, hooks, action_type, context, recorded)
+        queue_deliveries(session, hooks, action_type, context, recorded, routing)
         return Outcome(action_id, repeated=False)
 
 
 def queue_deliveries(
-    session: Session, hooks: SectionHooks, action_type: ActionType, context: ActionContext, action: RecordedAction
+    session: Session,
+    hooks: SectionHooks,
+    action_type: ActionType,
+    context: ActionContext,
+    action: RecordedAction,
+    routing: Mapping[str, Any] | None | object = LOOK_UP,
 ) -> None:
     now = utcnow()
     requests = list(action_type.deliverables(action, context))
-    override = _routing_override(session, action.section_code, action.case_id) if requests else None
+    if requests and routing is LOOK_UP:
+        row = session.get(CaseOverride, (action.section_code, action.case_id))
+        routing = row.routing if row is not None else None
+    override = _override_route(routing) if requests else None
+    rows = []
     for index, request in enumerate(requests):
         route = hooks.ecrire_letter_routing(section=context.section, case=context.case, action=action, request=request)
         if override is not None:
@@ -177,27 +193,30 @@ def queue_deliveries(
             status, due = "held", bundles.closes_at(route, now)
         else:
             status, due = "pending", now
-        session.add(
-            Delivery(
-                key=f"{action.section_code}:{action.id}:{index}",
-                action_id=action.id,
-                section_code=action.section_code,
-                case_id=action.case_id,
-                kind=request.kind,
-                channel=route.channel if route else None,
-                bundle=route.bundle if route else False,
-                recipient=_recipient_json(route),
-                body=dict(request.body),
-                status=status,
-                next_attempt_at=due,
-            )
+        rows.append(
+            {
+                "key": f"{action.section_code}:{action.id}:{index}",
+                "action_id": action.id,
+                "section_code": action.section_code,
+                "case_id": action.case_id,
+                "kind": request.kind,
+                "channel": route.channel if route else None,
+                "bundle": route.bundle if route else False,
+                "recipient": _recipient_json(route),
+                "body": dict(request.body),
+                "status": status,
+                "attempts": 0,
+                "next_attempt_at": due,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
+    if rows:  # a bulk insert: no unit-of-work flush on the supporter's request
+        session.execute(Delivery.__table__.insert(), rows)
 
 
-def _routing_override(session: Session, section_code: str, case_id: str) -> Route | None:
+def _override_route(routing: Any) -> Route | None:
     """The section's own recipient for a case (``CaseOverride.routing``)."""
-    row = session.get(CaseOverride, (section_code, case_id))
-    routing = row.routing if row is not None else None
     if not routing or not routing.get("channel"):
         return None
     recipient = Recipient(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -126,6 +126,9 @@ class Override:
 
     hidden: bool = False
     goal: int | None = None
+    #: Where the case's items go in this section instead (see
+    #: ``core.actions.queue_deliveries``).
+    routing: Mapping[str, Any] | None = None
 
 
 class Catalogue:
@@ -158,8 +161,12 @@ class Catalogue:
             if texts:
                 stories.append((row.source, StoryView(row.id, row.person, row.country, row.year, row.outcome, "", texts)))
         overrides = {
-            (row.section_code, row.case_id): Override(bool(row.hidden), row.goal)
-            for row in session.scalars(select(CaseOverride).where(CaseOverride.hidden.is_(True) | CaseOverride.goal.is_not(None)))
+            (row.section_code, row.case_id): Override(bool(row.hidden), row.goal, row.routing or None)
+            for row in session.scalars(
+                select(CaseOverride).where(
+                    CaseOverride.hidden.is_(True) | CaseOverride.goal.is_not(None) | CaseOverride.routing.is_not(None)
+                )
+            )
         }
         with self._lock:
             self._cases, self._stories, self._overrides = cases, stories, overrides
@@ -167,6 +174,13 @@ class Catalogue:
 
     def invalidate(self) -> None:
         self._loaded_at = -1e9
+
+    def routing_override(self, session: Session, section_code: str, case_id: str) -> Mapping[str, Any] | None:
+        """The section's own recipient for a case, from the cache: read on
+        every action, so it costs no query inside the write transaction."""
+        self._refresh(session)
+        override = self._overrides.get((section_code, case_id))
+        return override.routing if override is not None else None
 
     def _view(self, case_id: str, stored: _StoredCase, language: str, section: SectionDefinition) -> CaseView:
         chosen = pick_language(stored.texts, language, section)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import render_template, request
+from flask_babel import LazyString, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -24,7 +25,6 @@ from wtforms import BooleanField, Form, IntegerField, RadioField, SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from core.fields import SupporterEmailField, strip_whitespace
-from core.models import ConsentRecord
 from core.types import LegalRules, SectionDefinition
 
 PREFIX = "legal-"
@@ -35,14 +35,15 @@ def prefix_for(action_name: str) -> str:
 
 
 class LegalForm(FlaskForm):
-    """Every legal field; ``for_section`` removes those a section does not use."""
+    """Every legal field; ``for_section`` builds (once per section) the
+    subclass with only the fields the section's rules use."""
 
     class Meta:
         csrf = False  # the action's own form carries the token
 
     #: "adult" or "minor": a choice, never pre-selected, so nobody is
     #: treated as a minor for forgetting a box.
-    of_age = RadioField(choices=[SelectChoice("adult", ""), SelectChoice("minor", "")], validators=[InputRequired(_l("Please tell us your age group."))])
+    of_age = RadioField(_l("Your age"), validators=[InputRequired(_l("Please tell us your age group."))])
     birth_year = IntegerField(
         _l("Year of birth"),
         filters=[strip_whitespace],
@@ -59,26 +60,8 @@ class LegalForm(FlaskForm):
 
     @classmethod
     def for_section(cls, section: SectionDefinition, action_name: str, formdata: Any = None) -> LegalForm:
-        form = cls(formdata=formdata, prefix=prefix_for(action_name))
-        form.rules, form.action_name = section.legal, action_name
-        rules = section.legal
-        if rules.age_check == "birth_year":
-            del form.of_age
-        else:
-            del form.birth_year
-            form.of_age.label.text = _("Your age")
-            form.of_age.choices = [
-                SelectChoice("adult", _("I am %(age)d or older", age=rules.consent_age)),
-                SelectChoice("minor", _("I am under %(age)d", age=rules.consent_age)),
-            ]
-        if rules.under_age != "parent":
-            del form.parent_email
-        if not rules.newsletter:
-            del form.newsletter
-        else:
-            form.newsletter.label.text = wording(rules, "newsletter") or _(
-                "Yes, send me news of the campaign and of the people we act for (you can unsubscribe at any time)."
-            )
+        form = _form_class(section)(formdata=formdata, prefix=prefix_for(action_name))
+        form.action_name = action_name
         return form
 
     def validate_birth_year(self, field: Any) -> None:
@@ -99,6 +82,52 @@ class LegalForm(FlaskForm):
             year = self.birth_year.data
             return year is not None and dt.date.today().year - year >= self.rules.consent_age
         return self.of_age.data == "adult"
+
+
+_classes: dict[tuple[str, int], type[LegalForm]] = {}
+
+
+def _form_class(section: SectionDefinition) -> type[LegalForm]:
+    """The section's form class, built on first use: a form is then as
+    cheap to make as any other (this runs on every action sent)."""
+    rules = section.legal
+    key = (section.code, id(rules))
+    found = _classes.get(key)
+    if found is not None and found.rules is rules:
+        return found
+    fields: dict[str, Any] = {"rules": rules}
+    if rules.age_check == "birth_year":
+        fields["of_age"] = None
+    else:
+        fields["birth_year"] = None
+        fields["of_age"] = RadioField(
+            _l("Your age"),
+            choices=[
+                SelectChoice("adult", _l("I am %(age)d or older", age=rules.consent_age)),
+                SelectChoice("minor", _l("I am under %(age)d", age=rules.consent_age)),
+            ],
+            validators=[InputRequired(_l("Please tell us your age group."))],
+        )
+    if rules.under_age != "parent":
+        fields["parent_email"] = None
+    if rules.newsletter:
+        fields["newsletter"] = BooleanField(LazyString(_newsletter_label, rules))
+    else:
+        fields["newsletter"] = None
+    made = type(f"LegalForm_{section.code}", (LegalForm,), fields)
+    _classes[key] = made
+    return made
+
+
+def _newsletter_label(rules: LegalRules) -> str:
+    return wording(rules, "newsletter", get_locale_code()) or _(
+        "Yes, send me news of the campaign and of the people we act for (you can unsubscribe at any time)."
+    )
+
+
+def get_locale_code() -> str | None:
+    locale = get_locale()
+    return str(locale) if locale is not None else None
 
 
 def wording(rules: LegalRules, purpose: str, language: str | None = None) -> str:
@@ -148,29 +177,31 @@ def consent_records(
     legal: LegalForm,
     decision: Decision,
     *,
-    action_id: int,
-    supporter_id: int | None,
-) -> list[ConsentRecord]:
-    """The consents given with an action: the action's own consent box (a
-    field named ``consent``), the age statement, the newsletter answer (given
-    or not: both are proof)."""
+    action_id: int | None = None,
+    supporter_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The consents given with an action, as ``consent_records`` rows: the
+    action's own consent box (a field named ``consent``), the age statement,
+    the newsletter answer (given or not: both are proof)."""
     rules = section.legal
     proof = request_proof()
-    records = []
+    proof_time = dt.datetime.now(dt.timezone.utc)
+    records: list[dict[str, Any]] = []
 
     def add(purpose: str, text: str, given: bool) -> None:
         records.append(
-            ConsentRecord(
-                section_code=section.code,
-                supporter_id=supporter_id,
-                action_id=action_id,
-                purpose=purpose,
-                wording_version=rules.wording_version,
-                wording=str(text),
-                given=given,
-                language=language,
-                request=proof,
-            )
+            {
+                "section_code": section.code,
+                "supporter_id": supporter_id,
+                "action_id": action_id,
+                "purpose": purpose,
+                "wording_version": rules.wording_version,
+                "wording": str(text),
+                "given": given,
+                "language": language,
+                "request": proof,
+                "created_at": proof_time,
+            }
         )
 
     if "consent" in action_form:

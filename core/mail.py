@@ -54,8 +54,8 @@ class SmtpSettings:
 
     @classmethod
     def current(cls, overrides: Mapping[str, Any] | None = None) -> SmtpSettings:
-        """The deployment's settings, with a section's ``smtp_host`` and
-        ``smtp_port`` over them."""
+        """The deployment's settings, with a section's ``smtp_host``,
+        ``smtp_port``, ``smtp_user`` and ``smtp_password`` over them."""
         own = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
         by_section = setting("ECRIRE_MAIL_FROM_BY_SECTION", {})
         if isinstance(by_section, str):
@@ -63,8 +63,8 @@ class SmtpSettings:
         return cls(
             host=str(own.get("smtp_host") or setting("ECRIRE_SMTP_HOST", "localhost")),
             port=int(own.get("smtp_port") or setting("ECRIRE_SMTP_PORT", 25)),
-            user=setting("ECRIRE_SMTP_USER"),
-            password=setting("ECRIRE_SMTP_PASSWORD"),
+            user=own.get("smtp_user") or setting("ECRIRE_SMTP_USER"),
+            password=own.get("smtp_password") or setting("ECRIRE_SMTP_PASSWORD"),
             starttls=flag(setting("ECRIRE_SMTP_STARTTLS", False)),
             timeout=float(setting("ECRIRE_SMTP_TIMEOUT", 20.0)),
             mail_from=str(setting("ECRIRE_MAIL_FROM", DEFAULT_FROM)),

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from core import actions, legal, moderation
+from core.models import ConsentRecord
 from core.countries import country_name
 from core.types import ActionContext, ActionRecord, ActionType, CaseView, PageContext, SectionDefinition
 from core.web import sharing, template_hooks
@@ -263,16 +264,18 @@ def take_action(case_id: str, action_name: str):
     if decision.mode == "anonymous":  # too young to consent: counted, nothing personal kept
         data = ActionRecord(None, action_type.erase(data.payload), data.count)
 
+    # Built before the write transaction, which only fills in the ids.
+    proofs = legal.consent_records(g.section, g.language, form, rules, decision) if rules is not None else []
+
     def consents(db_session, action_id: int, supporter_id: int | None) -> None:
-        if rules is not None:
-            db_session.add_all(
-                legal.consent_records(
-                    g.section, g.language, form, rules, decision, action_id=action_id, supporter_id=supporter_id
-                )
-            )
+        if proofs:
+            rows = [{**proof, "action_id": action_id, "supporter_id": supporter_id} for proof in proofs]
+            db_session.execute(ConsentRecord.__table__.insert(), rows)
 
     hold = "unverified" if decision.mode in ("verify", "parent") else None
-    outcome = actions.record(portal().db, g.hooks, action_type, ctx, data, hold=hold, also=consents)
+    with portal().db.session() as db_session:  # read before the write transaction
+        routing = portal().catalogue.routing_override(db_session, g.section.code, case.id)
+    outcome = actions.record(portal().db, g.hooks, action_type, ctx, data, hold=hold, also=consents, routing=routing)
     mailed = None
     if not outcome.repeated or (hold and actions.status_of(portal().db, outcome.action_id) == hold):
         # a repeat of a still unconfirmed action sends its link again

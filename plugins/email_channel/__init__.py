@@ -45,6 +45,9 @@ from email.utils import formatdate, parseaddr
 from typing import Any
 
 from flask_babel import force_locale
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, PasswordField, StringField
+from wtforms.validators import Email, Length, NumberRange, Optional
 
 from core.toolkit import (
     Delivered,
@@ -113,7 +116,7 @@ class MailSettings(SmtpSettings):
         return cls(
             **dataclasses.asdict(SmtpSettings.current(own)),
             per_recipient_per_minute=int(config_setting("ECRIRE_MAIL_PER_RECIPIENT_PER_MINUTE", 30)),
-            section_from=own.get("from"),
+            section_from=own.get("sender") or own.get("from"),
             reply_to=own.get("reply_to"),
         )
 
@@ -356,3 +359,21 @@ class EmailChannel(DeliveryChannel):
 @hookimpl
 def ecrire_delivery_channels() -> list[DeliveryChannel]:
     return [EmailChannel()]
+
+
+class EmailSettingsForm(FlaskForm):
+    """A section's own sender and SMTP server; empty fields keep the
+    deployment's. The password is a secret: never shown back."""
+
+    sender = EmailField(i18n.lazy_gettext("Sender address"), validators=[Optional(), Email()])
+    reply_to = EmailField(i18n.lazy_gettext("Reply-to address (the section's, never a supporter's)"), validators=[Optional(), Email()])
+    smtp_host = StringField(i18n.lazy_gettext("SMTP server"), validators=[Optional(), Length(max=253)])
+    smtp_port = IntegerField(i18n.lazy_gettext("SMTP port"), validators=[Optional(), NumberRange(min=1, max=65535)])
+    smtp_user = StringField(i18n.lazy_gettext("SMTP user name"), validators=[Optional(), Length(max=200)])
+    smtp_password = PasswordField(i18n.lazy_gettext("SMTP password"), validators=[Optional()])
+
+
+@hookimpl
+def ecrire_settings_form():
+    return EmailSettingsForm
+

@@ -44,6 +44,9 @@ from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
 from flask import has_app_context
 from flask_babel import force_locale
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import Length, Optional
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -335,3 +338,15 @@ class PrintedPost(DeliveryChannel):
 @hookimpl
 def ecrire_delivery_channels() -> Sequence[DeliveryChannel]:
     return [PrintedPost()]
+
+
+class PrintedPostSettingsForm(FlaskForm):
+    letterhead = StringField(
+        i18n.lazy_gettext("Letterhead (empty: the section's name)"), validators=[Optional(), Length(max=120)]
+    )
+
+
+@hookimpl
+def ecrire_settings_form():
+    return PrintedPostSettingsForm
+

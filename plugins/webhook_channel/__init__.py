@@ -56,10 +56,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, has_app_context
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, URLField
+from wtforms.validators import URL, Length, Optional
 
 from core.toolkit import (  # sign/verify_signature: receivers import them from here too
     SIGNATURE_PREFIX,
     Delivered,
+    PluginTranslations,
     DeliveryChannel,
     DeliveryItem,
     DeliveryResult,
@@ -69,6 +73,8 @@ from core.toolkit import (  # sign/verify_signature: receivers import them from 
     sign,
     verify_signature,
 )
+
+i18n = PluginTranslations(__file__)
 
 #: Seconds before a request is abandoned (and retried later).
 TIMEOUT = 10.0
@@ -176,3 +182,17 @@ class Webhook(DeliveryChannel):
 @hookimpl
 def ecrire_delivery_channels() -> list[DeliveryChannel]:
     return [Webhook()]
+
+
+class WebhookSettingsForm(FlaskForm):
+    """Where a section's CRM receives its items; the secret signs them and
+    is never shown back."""
+
+    url = URLField(i18n.lazy_gettext("Address of the receiver (https://…)"), validators=[Optional(), URL(require_tld=False)])
+    secret = PasswordField(i18n.lazy_gettext("Signing secret"), validators=[Optional(), Length(min=16, max=200)])
+
+
+@hookimpl
+def ecrire_settings_form():
+    return WebhookSettingsForm
+

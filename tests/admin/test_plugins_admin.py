@@ -169,3 +169,25 @@ def test_outside_plugin_settings_with_a_secret(outside_plugin, make_app):
     html = broken.get_data(as_text=True)
     assert 'class="plugin-error"' in html and "broken_settings" in text_of(broken)
     assert client.get("/admin/plugins").status_code == 200
+
+
+def test_a_sections_own_mail_settings_reach_the_email_channel_and_its_password_stays_hidden(admin_app):
+    from plugins.email_channel import MailSettings
+
+    client = sign_in(admin_app, "fr.localhost", "fr-admin@example.org")
+    saved = post_form(client, "/admin/plugins/email_channel/settings", {
+        "sender": "lettres@fr.example", "reply_to": "contact@fr.example", "smtp_host": "smtp.fr.example",
+        "smtp_port": "587", "smtp_user": "fr-letters", "smtp_password": "s3cret-smtp-password",
+    })
+    assert saved.status_code == 302
+    page = client.get("/admin/plugins/email_channel/settings").get_data(as_text=True)
+    assert "s3cret-smtp-password" not in page and "lettres@fr.example" in page
+    portal = admin_app.extensions["ecrire"]
+    with admin_app.app_context():
+        fr = MailSettings.current(portal.channel_settings("fr", "email"))
+        be = MailSettings.current(portal.channel_settings("be", "email"))
+    assert (fr.sender("fr"), fr.reply_address("fr"), fr.host, fr.port) == ("lettres@fr.example", "contact@fr.example", "smtp.fr.example", 587)
+    assert (fr.user, fr.password) == ("fr-letters", "s3cret-smtp-password")
+    assert be.host != "smtp.fr.example" and be.password is None, "Belgium keeps the deployment's settings"
+    [entry] = audit(admin_app, "plugin.settings")
+    assert "s3cret" not in str(entry.detail)
