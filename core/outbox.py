@@ -221,6 +221,8 @@ def _deliver_one(state, claimed: _Claimed) -> DeliveryResult:
         if channel is None:
             return RetryLater(f"channel {claimed.channel!r} is not enabled for section {claimed.item.section_code!r}")
         if claimed.batch is not None:
+            if not claimed.batch.items:  # every item was cancelled (erased) since the bundle closed
+                return Delivered(reference="nothing left to send: every item was cancelled")
             return channel.deliver_batch(claimed.batch)
         return channel.deliver(claimed.item)
     except Exception as exc:  # a crashing channel is a temporary failure

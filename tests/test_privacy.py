@@ -138,3 +138,21 @@ def test_section_admins_see_requests_and_deadlines_moderators_do_not(app, smtp_s
     assert moderator.get("/admin/privacy-requests").status_code == 403
     other = sign_in(app, "be.localhost", "be-admin@example.org")
     assert "ana@example.org" not in other.get("/admin/privacy-requests").get_data(as_text=True)
+
+
+def test_a_bundle_whose_every_item_was_erased_sends_nothing(app, smtp_sink, tmp_path):
+    fr = section_client(app, "fr.localhost")
+    sign(fr, email="ana@example.org", name="Ana Silva")
+    portal = app.extensions["ecrire"]
+    from core import bundles
+    from core.testing import run_worker_once
+
+    assert len(bundles.close_bundles(portal, force=True, section_code="fr")) == 1, "the hand-over bundle"
+    with portal.db.writing() as session:
+        privacy.erase(session, portal, "fr", "ana@example.org")
+    assert run_worker_once(app).delivered == 1
+    with portal.db.session() as session:
+        [bundle] = session.scalars(select(Delivery).where(Delivery.kind == "bundle")).all()
+        [signature] = session.scalars(select(Delivery).where(Delivery.kind == "signature")).all()
+    assert bundle.status == "done" and bundle.files is None and "cancelled" in bundle.reference
+    assert signature.status == "cancelled" and signature.body == {}
