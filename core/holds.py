@@ -47,7 +47,11 @@ def release_in(portal, session, section_code: str, action_id: int, *, expected: 
         row.status = "pending"
         return row.status
     language = row.payload.get("language") or section.default_language
-    case = portal.catalogue.case(session, section, portal.case_sources(section_code), language, row.case_id)
+    # A case hidden since the action was taken still gets it: hiding stops
+    # new actions, not the ones already written.
+    case = portal.catalogue.case(
+        session, section, portal.case_sources(section_code), language, row.case_id, include_hidden=True
+    )
     if case is None:
         raise HoldError(f"case {row.case_id!r} is no longer open in section {section_code!r}")
     row.status, row.decided_at = to, utcnow()

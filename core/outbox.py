@@ -161,7 +161,7 @@ def _case(state, session, section, case_id: str | None):
         return None
     try:
         sources = state.case_sources(section.code)
-        return state.catalogue.case(session, section, sources, section.default_language, case_id)
+        return state.catalogue.case(session, section, sources, section.default_language, case_id, include_hidden=True)
     except Exception:  # the channel gets no case rather than no delivery
         log.exception("could not load case %r for a bundle", case_id)
         return None

@@ -109,3 +109,20 @@ def test_overrides_are_scoped_to_the_section(admin_app):
     be_on_fr = sign_in(admin_app, "fr.localhost", "be-admin@example.org")
     assert be_on_fr.get("/admin/cases").status_code == 403
     assert be_admin.get("/admin/cases/no-such-case").status_code == 404
+
+
+def test_a_message_written_before_its_case_was_hidden_can_still_be_approved(admin_app):
+    from core import moderation
+    from core.testing import read_counts
+
+    fr = section_client(admin_app, "fr.localhost")
+    sent = take_action(fr, CASE, "solidarity", message="Courage, Sonia.", first_name="Zoé", town="Brest")
+    assert sent.status_code == 303
+    client = sign_in(admin_app, "fr.localhost", "fr-admin@example.org")
+    post_form(client, f"/admin/cases/{CASE}/visibility", {"hidden": "1"}, page="/admin/cases")
+    portal = admin_app.extensions["ecrire"]
+    [waiting] = moderation.pending(portal, "fr")
+    moderation.approve(portal, "fr", waiting.id)  # hiding stops new actions, not those already written
+    assert read_counts(admin_app).case("fr", CASE) == 1
+    with portal.db.session() as session:
+        assert [d.kind for d in session.scalars(select(Delivery))] == ["card"], "its card is queued"
