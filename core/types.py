@@ -157,6 +157,25 @@ class CaseData:
     #: The authority's social-media handle, for prepared posts (e.g. "@presidency").
     social_handle: str | None = None
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, position: int = 0, year: int | None = None) -> CaseData:
+        """A case from its JSON form (a data file, a federation feed);
+        ``position`` and ``year`` are defaults the data may override."""
+        authority = data.get("authority")
+        return cls(
+            id=data["id"],
+            person=data["person"],
+            country=data["country"],
+            year=data.get("year", year),
+            texts={lang: CaseText(**text) for lang, text in data["texts"].items()},
+            goal=data.get("goal"),
+            colour=data.get("colour") or "#333333",
+            hashtag=data.get("hashtag"),
+            authority=Authority(**authority) if authority else None,
+            position=data.get("position", position),
+            social_handle=data.get("social_handle"),
+        )
+
 
 @dataclass(frozen=True)
 class StoryText:
@@ -177,6 +196,19 @@ class SuccessStory:
     outcome: str
     texts: Mapping[str, StoryText]
     position: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, position: int = 0) -> SuccessStory:
+        """A story from its JSON form, like :meth:`CaseData.from_dict`."""
+        return cls(
+            id=data["id"],
+            person=data["person"],
+            country=data["country"],
+            year=data.get("year"),
+            outcome=data["outcome"],
+            texts={lang: StoryText(**text) for lang, text in data["texts"].items()},
+            position=data.get("position", position),
+        )
 
 
 # --------------------------------------------------------------------------

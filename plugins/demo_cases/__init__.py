@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from core.toolkit import Authority, CaseData, CaseText, StoryText, SuccessStory, hookimpl
+from core.toolkit import CaseData, SuccessStory, hookimpl
 
 DATA = Path(__file__).resolve().parent / "cases.json"
 
@@ -16,32 +16,9 @@ def _load() -> dict:
 @hookimpl
 def ecrire_cases():
     data = _load()
-    for position, case in enumerate(data["cases"]):
-        authority = case.get("authority")
-        yield CaseData(
-            id=case["id"],
-            person=case["person"],
-            country=case["country"],
-            year=data["campaign_year"],
-            texts={lang: CaseText(**text) for lang, text in case["texts"].items()},
-            goal=case.get("goal"),
-            colour=case.get("colour", "#333333"),
-            hashtag=case.get("hashtag"),
-            social_handle=case.get("social_handle"),
-            authority=Authority(**authority) if authority else None,
-            position=position,
-        )
+    return [CaseData.from_dict(case, position=n, year=data["campaign_year"]) for n, case in enumerate(data["cases"])]
 
 
 @hookimpl
 def ecrire_success_stories():
-    for position, story in enumerate(_load()["success_stories"]):
-        yield SuccessStory(
-            id=story["id"],
-            person=story["person"],
-            country=story["country"],
-            year=story.get("year"),
-            outcome=story["outcome"],
-            texts={lang: StoryText(**text) for lang, text in story["texts"].items()},
-            position=position,
-        )
+    return [SuccessStory.from_dict(story, position=n) for n, story in enumerate(_load()["success_stories"])]

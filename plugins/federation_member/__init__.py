@@ -41,11 +41,8 @@ import click
 from flask import Blueprint, current_app, jsonify
 
 from core.toolkit import (
-    Authority,
     CaseData,
-    CaseText,
     PluginTranslations,
-    StoryText,
     SuccessStory,
     DEPLOYMENT_HEADER,
     SIGNATURE_HEADER,
@@ -259,36 +256,13 @@ def ecrire_api_blueprints():
 @hookimpl
 def ecrire_cases():
     feed = stored_feed() if current_app else None
-    for position, case in enumerate((feed or {}).get("cases", [])):
-        authority = case.get("authority")
-        yield CaseData(
-            id=case["id"],
-            person=case["person"],
-            country=case["country"],
-            year=case["year"],
-            texts={lang: CaseText(**text) for lang, text in case["texts"].items()},
-            goal=case.get("goal"),
-            colour=case.get("colour") or "#333333",
-            hashtag=case.get("hashtag"),
-            social_handle=case.get("social_handle"),
-            authority=Authority(**authority) if authority else None,
-            position=case.get("position", position),
-        )
+    return [CaseData.from_dict(case, position=n) for n, case in enumerate((feed or {}).get("cases", []))]
 
 
 @hookimpl
 def ecrire_success_stories():
     feed = stored_feed() if current_app else None
-    for position, story in enumerate((feed or {}).get("stories", [])):
-        yield SuccessStory(
-            id=story["id"],
-            person=story["person"],
-            country=story["country"],
-            year=story.get("year"),
-            outcome=story["outcome"],
-            texts={lang: StoryText(**text) for lang, text in story["texts"].items()},
-            position=story.get("position", position),
-        )
+    return [SuccessStory.from_dict(story, position=n) for n, story in enumerate((feed or {}).get("stories", []))]
 
 
 @hookimpl
